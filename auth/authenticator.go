@@ -1,0 +1,111 @@
+package auth
+
+import (
+	"context"
+	"errors"
+
+	"github.com/heraldrt/herald"
+)
+
+// Config configures an Authenticator.
+type Config struct {
+	// AllowInsecureBasic allows Basic auth over non-TLS transports, which
+	// Ably refuses with 40103 (RSA1, RSC18). For development only.
+	AllowInsecureBasic bool
+}
+
+// Authenticator verifies Credentials against the keys in a KeyCache.
+type Authenticator struct {
+	cfg   Config
+	keys  *KeyCache
+	clock herald.Clock
+}
+
+// New returns an Authenticator. A nil clock means the system clock.
+func New(cfg Config, keys *KeyCache, clock herald.Clock) *Authenticator {
+	if clock == nil {
+		clock = herald.SystemClock{}
+	}
+	return &Authenticator{cfg: cfg, keys: keys, clock: clock}
+}
+
+// Keys returns the key cache the authenticator reads.
+func (a *Authenticator) Keys() *KeyCache { return a.keys }
+
+// Authenticate verifies c and returns the principal it identifies, or a
+// *herald.Error carrying the Ably code for the failure.
+func (a *Authenticator) Authenticate(ctx context.Context, c Credentials) (*Principal, error) {
+	switch {
+	case c.Key != "":
+		return a.basic(ctx, c)
+	case c.Token != "":
+		return nil, herald.NewError(herald.CodeTokenUnrecognised,
+			"Token authentication is not available on this server yet; use Basic authentication with an API key")
+	default:
+		return nil, herald.NewError(herald.CodeInvalidCredentials,
+			"No authentication credentials: send an API key (Basic) or a token (Bearer)")
+	}
+}
+
+// basic verifies a key string. Order matters: the TLS rule comes first (Ably
+// refuses before looking at the key), and the secret is checked before the
+// key's or app's status so that a caller without the secret learns nothing
+// about either.
+func (a *Authenticator) basic(ctx context.Context, c Credentials) (*Principal, error) {
+	pk, err := ParseKey(c.Key)
+	if err != nil {
+		return nil, err
+	}
+	if !c.TLS && !a.cfg.AllowInsecureBasic {
+		return nil, herald.NewError(herald.CodeBasicAuthNonTLS,
+			"Invalid use of Basic authentication over non-TLS transport: use TLS, token authentication, or start the server with --dev or --insecure-allow-basic-auth")
+	}
+	e, err := a.keys.Lookup(ctx, pk.KeyName)
+	if errors.Is(err, herald.ErrNotFound) {
+		return nil, ErrUnknownKey(pk.KeyName)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !SecretEqual(pk.Secret, e.Key.Secret) {
+		return nil, herald.Errorf(herald.CodeInvalidCredentials,
+			"Invalid credentials: wrong secret for key %q", pk.KeyName)
+	}
+	if err := checkStatus(e); err != nil {
+		return nil, err
+	}
+	p := &Principal{
+		AppID:      e.App.ID,
+		KeyName:    pk.KeyName,
+		Method:     MethodBasic,
+		Key:        e.Key,
+		App:        e.App,
+		Capability: e.Capability,
+	}
+	if c.HasClientID {
+		if err := ValidateClientID(c.ClientID); err != nil {
+			return nil, err
+		}
+		p.ClientID = c.ClientID
+	} else {
+		p.AnyClientID = true
+	}
+	return p, nil
+}
+
+// ErrUnknownKey is the error for a key name no app has: code 40400 with HTTP
+// status 401, as Ably answers an authenticated request naming an unknown key
+// (docs/decisions.md "Unknown key").
+func ErrUnknownKey(keyName string) *herald.Error {
+	return herald.Errorf(herald.CodeNotFound, "No such API key: %q is not a key of any app on this server", keyName).WithStatus(401)
+}
+
+func checkStatus(e *KeyEntry) error {
+	if e.Key.Status == herald.KeyRevoked {
+		return herald.Errorf(herald.CodeKeyRevoked, "Key %q has been revoked", e.Key.KeyName())
+	}
+	if e.App.Status != herald.AppEnabled {
+		return herald.Errorf(herald.CodeAppDisabled, "Application %q is disabled", e.App.ID)
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"time"
+
+	"github.com/heraldrt/herald"
+)
+
+// Config is everything a Herald server needs. Zero values mean defaults,
+// filled in by withDefaults; Validate reports inconsistent settings.
+type Config struct {
+	HTTP  HTTPConfig
+	Store StoreConfig
+	Auth  AuthConfig
+	Admin AdminConfig
+	Stats StatsConfig
+
+	// Logger receives structured logs; nil discards them. Secrets are never
+	// logged.
+	Logger *slog.Logger
+	// Clock is the time source; nil means the system clock.
+	Clock herald.Clock
+}
+
+// HTTPConfig is the listener.
+type HTTPConfig struct {
+	// Listen is the address to listen on. Default "127.0.0.1:8080"; use
+	// port 0 for an ephemeral port (tests).
+	Listen string
+	// TLSCertFile and TLSKeyFile, when both set, serve HTTPS and WSS.
+	TLSCertFile string
+	TLSKeyFile  string
+	// TrustedProxies are CIDR prefixes (or single addresses) of reverse
+	// proxies whose X-Forwarded-Proto header is believed.
+	TrustedProxies []string
+}
+
+// StoreConfig is the persistent store.
+type StoreConfig struct {
+	// DataDir holds the embedded SQLite database. Default "./herald-data".
+	DataDir string
+	// SQLitePath overrides the database file. Default DataDir/herald.db.
+	SQLitePath string
+}
+
+// AuthConfig tunes authentication.
+type AuthConfig struct {
+	// InsecureAllowBasicAuth allows Basic auth over plain HTTP/WS (Ably
+	// refuses it with 40103). Implied by Admin.Dev.
+	InsecureAllowBasicAuth bool
+	// KeyCachePoll is how often the key cache checks the store for changes
+	// made by other processes. Default 1s.
+	KeyCachePoll time.Duration
+}
+
+// AdminConfig holds development and provisioning switches.
+type AdminConfig struct {
+	// Dev enables development mode: Basic auth over plain HTTP and the
+	// sandbox-style /apps provisioning endpoint without a token.
+	Dev bool
+	// ProvisioningToken enables /apps and requires this bearer token on
+	// POST /apps.
+	ProvisioningToken string
+	// NoBootstrap skips creating a default app and root key on an empty
+	// store (tests that provision their own apps).
+	NoBootstrap bool
+}
+
+// StatsConfig tunes stats collection.
+type StatsConfig struct {
+	// FlushInterval is how often counters are written. Default 5s.
+	FlushInterval time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = "127.0.0.1:8080"
+	}
+	if c.Store.DataDir == "" {
+		c.Store.DataDir = "herald-data"
+	}
+	if c.Store.SQLitePath == "" {
+		c.Store.SQLitePath = filepath.Join(c.Store.DataDir, "herald.db")
+	}
+	if c.Auth.KeyCachePoll <= 0 {
+		c.Auth.KeyCachePoll = time.Second
+	}
+	if c.Stats.FlushInterval <= 0 {
+		c.Stats.FlushInterval = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = herald.SystemClock{}
+	}
+	return c
+}
+
+// Validate reports settings that cannot work together.
+func (c Config) Validate() error {
+	if (c.HTTP.TLSCertFile == "") != (c.HTTP.TLSKeyFile == "") {
+		return errors.New("server: TLS needs both a certificate file and a key file")
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (c Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.HTTP.TrustedProxies {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("server: trusted proxy %q is neither an address nor a CIDR prefix", s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}

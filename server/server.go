@@ -1,0 +1,173 @@
+// Package server is Herald's composition root: it turns a Config into a
+// running server (store, key cache, authenticator, stats, REST API) and is
+// the only place, with cmd/, that knows every package.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/auth"
+	"github.com/heraldrt/herald/httpapi"
+	"github.com/heraldrt/herald/sqlitestore"
+	"github.com/heraldrt/herald/stats"
+)
+
+// Server is a running Herald.
+type Server struct {
+	cfg      Config
+	logger   *slog.Logger
+	store    herald.Store
+	keys     *auth.KeyCache
+	recorder *stats.Recorder
+	handler  http.Handler
+	ln       net.Listener
+	http     *http.Server
+	serveErr chan error
+
+	// Bootstrap is set when Open created the default app and root key on
+	// an empty store; cmd prints the key once.
+	Bootstrap *Bootstrap
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Bootstrap describes what Open created on an empty store.
+type Bootstrap struct {
+	App *herald.App
+	Key *herald.Key
+}
+
+// OpenStore opens the configured store (also used by the CLI's admin
+// commands, which work on the store directly).
+func OpenStore(ctx context.Context, cfg Config) (herald.Store, error) {
+	cfg = cfg.withDefaults()
+	return sqlitestore.Open(ctx, sqlitestore.Config{Path: cfg.Store.SQLitePath})
+}
+
+// Open builds every component, listens and starts serving.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, logger: cfg.Logger}
+	if err := s.open(ctx); err != nil {
+		s.Close(context.Background())
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) open(ctx context.Context) error {
+	cfg := s.cfg
+	store, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	s.store = store
+	accountID, err := EnsureAccount(ctx, store)
+	if err != nil {
+		return err
+	}
+	if !cfg.Admin.NoBootstrap {
+		if s.Bootstrap, err = bootstrap(ctx, store, accountID, cfg.Clock); err != nil {
+			return err
+		}
+	}
+	s.keys = auth.NewKeyCache(store, auth.KeyCacheConfig{PollInterval: cfg.Auth.KeyCachePoll, Logger: s.logger})
+	if err := s.keys.Start(ctx); err != nil {
+		return err
+	}
+	authn := auth.New(auth.Config{
+		AllowInsecureBasic: cfg.Auth.InsecureAllowBasicAuth || cfg.Admin.Dev,
+	}, s.keys, cfg.Clock)
+	s.recorder = stats.New(stats.Config{FlushInterval: cfg.Stats.FlushInterval, Logger: s.logger}, store, cfg.Clock)
+	s.recorder.Start()
+	proxies, _ := cfg.trustedProxies()
+	s.handler = httpapi.New(httpapi.Config{
+		Provisioning:      cfg.Admin.Dev || cfg.Admin.ProvisioningToken != "",
+		ProvisioningToken: cfg.Admin.ProvisioningToken,
+		TrustedProxies:    proxies,
+		AccountID:         accountID,
+	}, httpapi.Deps{Store: store, Auth: authn, Stats: s.recorder, Clock: cfg.Clock, Logger: s.logger})
+
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("server: listen on %s: %w", cfg.HTTP.Listen, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// JWTs and capabilities travel in headers and query strings
+		// (ably-auth §4.5): leave room beyond the ~8 KB guidance.
+		MaxHeaderBytes: 256 << 10,
+		ErrorLog:       slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
+	}
+	s.serveErr = make(chan error, 1)
+	if cfg.HTTP.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.HTTP.TLSCertFile, cfg.HTTP.TLSKeyFile)
+		if err != nil {
+			return fmt.Errorf("server: load TLS certificate: %w", err)
+		}
+		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		go func() { s.serveErr <- s.http.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { s.serveErr <- s.http.Serve(ln) }()
+	}
+	s.logger.Info("herald listening", "addr", ln.Addr().String(), "tls", cfg.HTTP.TLSCertFile != "", "dev", cfg.Admin.Dev)
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Handler is the server's HTTP handler (for in-process tests).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Store is the server's store.
+func (s *Server) Store() herald.Store { return s.store }
+
+// KeyCache is the server's key cache.
+func (s *Server) KeyCache() *auth.KeyCache { return s.keys }
+
+// Done returns a channel that yields the serve loop's error if it stops on
+// its own.
+func (s *Server) Done() <-chan error { return s.serveErr }
+
+// Close stops serving, flushes stats and closes the store. Idempotent.
+func (s *Server) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.http != nil {
+			if err := s.http.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs = append(errs, err)
+			}
+		}
+		if s.recorder != nil {
+			if err := s.recorder.Close(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if s.keys != nil {
+			s.keys.Close()
+		}
+		if s.store != nil {
+			if err := s.store.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
