@@ -68,7 +68,7 @@ type StatsStore interface {
 type StatsQuery struct {
 	AppID    string
 	Start    time.Time // inclusive; zero = beginning of time
-	End      time.Time // inclusive; zero = now
+	End      time.Time // inclusive; zero = no upper bound
 	Forwards bool
 	Limit    int // <= 0 means no limit
 }
@@ -82,6 +82,15 @@ type StatsRecord struct {
 
 // Store is everything a server needs from its persistent store. One adapter
 // (sqlitestore.DB, pgstore.DB) satisfies all the roles.
+//
+// Behaviour every implementation shares (checked by storetest.Run): times
+// come back truncated to the millisecond, in UTC; creating fills a zero
+// Created/Modified from the store's clock; UpdateApp and UpdateKey keep ID
+// and Created; Generation never returns to an earlier value and survives a
+// restart; Keys, Namespaces and ChannelFixtures of an unknown app are empty
+// lists while AddStats of one wraps ErrNotFound; Key of a malformed name is
+// ErrNotFound; the store keeps a key's capability text as written (callers
+// apply DefaultCapability).
 type Store interface {
 	AppStore
 	KeyStore

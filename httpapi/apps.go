@@ -318,6 +318,9 @@ func (h *Handler) deleteApp(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	if h.deps.Stats != nil {
+		h.deps.Stats.Forget(appID)
+	}
 	if err := h.deps.Auth.Keys().Invalidate(r.Context()); err != nil {
 		return err
 	}

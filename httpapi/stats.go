@@ -54,8 +54,9 @@ func (h *Handler) getStats(w http.ResponseWriter, r *http.Request) error {
 	}
 	if h.deps.Stats != nil {
 		// Make this minute's counts visible: the recorder batches writes.
+		// A failed write is retried by the recorder; serve what is stored.
 		if err := h.deps.Stats.Flush(r.Context()); err != nil {
-			return err
+			h.logger.Warn("stats flush before GET /stats failed", "err", err)
 		}
 	}
 	sq.Limit = limit + 1

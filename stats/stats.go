@@ -8,6 +8,7 @@ package stats
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -118,7 +119,8 @@ func (r *Recorder) Close(ctx context.Context) error {
 }
 
 // Flush writes pending counts. Counts that fail to write are put back so a
-// transient store error loses nothing.
+// transient store error loses nothing, except counts of an app that no
+// longer exists (ErrNotFound), which could never be written and are dropped.
 func (r *Recorder) Flush(ctx context.Context) error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
@@ -129,6 +131,10 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	var firstErr error
 	for b, entries := range pending {
 		if err := r.store.AddStats(ctx, b.app, time.UnixMilli(b.minute), entries); err != nil {
+			if errors.Is(err, herald.ErrNotFound) {
+				r.logger.Debug("dropping stats of a deleted app", "app", b.app)
+				continue
+			}
 			if firstErr == nil {
 				firstErr = err
 			}
@@ -145,4 +151,15 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		}
 	}
 	return firstErr
+}
+
+// Forget drops pending counts of appID (called when the app is deleted).
+func (r *Recorder) Forget(appID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for b := range r.pending {
+		if b.app == appID {
+			delete(r.pending, b)
+		}
+	}
 }
