@@ -96,6 +96,7 @@ type Store interface {
 	KeyStore
 	ProvisionStore
 	StatsStore
+	TokenStore
 	// Meta reads a string setting (e.g. the installation's account id);
 	// missing settings return "" and no error.
 	Meta(ctx context.Context, name string) (string, error)

@@ -12,22 +12,40 @@ type Config struct {
 	// AllowInsecureBasic allows Basic auth over non-TLS transports, which
 	// Ably refuses with 40103 (RSA1, RSC18). For development only.
 	AllowInsecureBasic bool
+	// NonceCacheSize bounds the signed-token-request replay cache. Default
+	// DefaultNonceCacheSize.
+	NonceCacheSize int
 }
 
-// Authenticator verifies Credentials against the keys in a KeyCache.
+// Authenticator verifies Credentials against the keys in a KeyCache and
+// issues tokens.
 type Authenticator struct {
-	cfg   Config
-	keys  *KeyCache
-	clock herald.Clock
+	cfg          Config
+	keys         *KeyCache
+	tokens       herald.TokenStore
+	clock        herald.Clock
+	nonces       *NonceCache
+	storedCache  *boundedCache[*herald.StoredToken]
+	capabilities capabilityCache
 }
 
-// New returns an Authenticator. A nil clock means the system clock.
-func New(cfg Config, keys *KeyCache, clock herald.Clock) *Authenticator {
+// New returns an Authenticator. tokens keeps persisted tokens (nil: tokens
+// whose capability does not fit inline are refused). A nil clock means the
+// system clock.
+func New(cfg Config, keys *KeyCache, tokens herald.TokenStore, clock herald.Clock) *Authenticator {
 	if clock == nil {
 		clock = herald.SystemClock{}
 	}
-	return &Authenticator{cfg: cfg, keys: keys, clock: clock}
+	return &Authenticator{
+		cfg: cfg, keys: keys, tokens: tokens, clock: clock,
+		nonces:       NewNonceCache(cfg.NonceCacheSize, clock.Now),
+		storedCache:  newBoundedCache[*herald.StoredToken](10_000),
+		capabilities: capabilityCache{newBoundedCache[*Capability](10_000)},
+	}
 }
+
+// Clock returns the authenticator's clock.
+func (a *Authenticator) Clock() herald.Clock { return a.clock }
 
 // Keys returns the key cache the authenticator reads.
 func (a *Authenticator) Keys() *KeyCache { return a.keys }
@@ -39,8 +57,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, c Credentials) (*Princ
 	case c.Key != "":
 		return a.basic(ctx, c)
 	case c.Token != "":
-		return nil, herald.NewError(herald.CodeTokenUnrecognised,
-			"Token authentication is not available on this server yet; use Basic authentication with an API key")
+		return a.token(ctx, c)
 	default:
 		return nil, herald.NewError(herald.CodeInvalidCredentials,
 			"No authentication credentials: send an API key (Basic) or a token (Bearer)")

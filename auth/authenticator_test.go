@@ -60,7 +60,7 @@ func code(err error) int {
 
 func TestAuthenticate_Basic(t *testing.T) {
 	f := newFixture(t)
-	a := auth.New(auth.Config{}, f.cache, nil)
+	a := auth.New(auth.Config{}, f.cache, f.store, nil)
 	ctx := context.Background()
 	cases := []struct {
 		name   string
@@ -102,7 +102,7 @@ func TestAuthenticate_Basic(t *testing.T) {
 
 func TestAuthenticate_InsecureAllowed(t *testing.T) {
 	f := newFixture(t)
-	a := auth.New(auth.Config{AllowInsecureBasic: true}, f.cache, nil)
+	a := auth.New(auth.Config{AllowInsecureBasic: true}, f.cache, f.store, nil)
 	if _, err := a.Authenticate(context.Background(), auth.Credentials{Key: f.key.KeyString()}); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestAuthenticate_InsecureAllowed(t *testing.T) {
 
 func TestAuthenticate_ClientIDHeader(t *testing.T) {
 	f := newFixture(t)
-	a := auth.New(auth.Config{}, f.cache, nil)
+	a := auth.New(auth.Config{}, f.cache, f.store, nil)
 	p, err := a.Authenticate(context.Background(), auth.Credentials{Key: f.key.KeyString(), TLS: true, ClientID: "bob", HasClientID: true})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +130,7 @@ func TestAuthenticate_DisabledApp(t *testing.T) {
 	if err := f.cache.Invalidate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	a := auth.New(auth.Config{}, f.cache, nil)
+	a := auth.New(auth.Config{}, f.cache, f.store, nil)
 	_, err := a.Authenticate(ctx, auth.Credentials{Key: f.key.KeyString(), TLS: true})
 	if code(err) != herald.CodeAppDisabled {
 		t.Fatalf("err = %v, want 40120", err)
@@ -139,7 +139,7 @@ func TestAuthenticate_DisabledApp(t *testing.T) {
 
 func TestAuthenticate_CapabilityFromKey(t *testing.T) {
 	f := newFixture(t)
-	a := auth.New(auth.Config{}, f.cache, nil)
+	a := auth.New(auth.Config{}, f.cache, f.store, nil)
 	p, err := a.Authenticate(context.Background(), auth.Credentials{Key: f.sub.KeyString(), TLS: true})
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ func TestKeyCache_SeesWritesFromOtherProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	a := auth.New(auth.Config{}, f.cache, nil)
+	a := auth.New(auth.Config{}, f.cache, f.store, nil)
 	cred := auth.Credentials{Key: f.key.KeyString(), TLS: true}
 	if _, err := a.Authenticate(ctx, cred); err != nil {
 		t.Fatal(err)

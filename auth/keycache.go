@@ -19,6 +19,8 @@ type KeyEntry struct {
 	// key is loaded. A stored capability that no longer parses compiles to
 	// nil, which grants nothing (deny by default).
 	Capability *Capability
+
+	macs *macPool // signs and verifies the key's Ably tokens
 }
 
 func newKeyEntry(k *herald.Key, app *herald.App, logger *slog.Logger) *KeyEntry {
@@ -27,7 +29,7 @@ func newKeyEntry(k *herald.Key, app *herald.App, logger *slog.Logger) *KeyEntry 
 		logger.Warn("stored key capability does not parse; the key grants nothing", "key", k.KeyName(), "err", err)
 		c = nil
 	}
-	return &KeyEntry{Key: k, App: app, Capability: c}
+	return &KeyEntry{Key: k, App: app, Capability: c, macs: newMACPool(tokenKey(k.Secret))}
 }
 
 // KeyCacheStore is what the cache reads.

@@ -47,9 +47,36 @@ type Principal struct {
 	// Capability is what the principal may do: the key's for Basic auth,
 	// the intersection for tokens. Nil grants nothing.
 	Capability *Capability
+	// Wildcard reports a token with clientId "*" (CONNECTED then says "*"
+	// when no clientId was chosen, RSA7b4).
+	Wildcard bool
 	// Issued and Expires bound a token's validity; zero for Basic auth.
 	Issued  time.Time
 	Expires time.Time
+	// Revocable reports a token from a key with revocableTokens.
+	Revocable bool
+	// RevocationKey is a JWT's x-ably-revocation-key.
+	RevocationKey string
+	// ChannelClaims maps capability resources to JWT channel-scoped claims
+	// (ably.channel.<resource>); RateLimits maps resources to per-attachment
+	// publish rates in messages/s. Nil for other credentials.
+	ChannelClaims *ClaimSet
+	RateLimits    *RateLimitSet
+	// Token is the token string the principal authenticated with.
+	Token string
+}
+
+// ConnectionClientID is the clientId to report in CONNECTED
+// connectionDetails (RSA7b3, CD2a): the resolved one, "*" for a wildcard
+// token with none chosen, "" (omitted) otherwise.
+func (p *Principal) ConnectionClientID() string {
+	if p.ClientID != "" {
+		return p.ClientID
+	}
+	if p.Wildcard {
+		return "*"
+	}
+	return ""
 }
 
 // RequireAppWide checks an app-wide operation (stats; channel enumeration

@@ -75,6 +75,7 @@ func (h *Handler) routes() {
 	h.handle("/stats", methods{"GET": h.getStats})
 	h.handle("/apps", methods{"POST": h.postApps})
 	h.handle("/apps/{appID}", methods{"DELETE": h.deleteApp})
+	h.handle("/keys/{keyName}/requestToken", methods{"POST": h.requestToken})
 	h.mux.HandleFunc("/", h.fallback)
 }
 
@@ -113,6 +114,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == 0 {
 			status = http.StatusOK
 		}
+		if rec.tokenRequest {
+			countTokenRequest(h.deps.Stats, rec.appID, status)
+		}
 		switch {
 		case status < 400:
 			h.deps.Stats.Incr(rec.appID, stats.APIRequestsSucceeded, 1)
@@ -137,8 +141,9 @@ type reqInfoKey struct{}
 // reqInfo lets handlers tell the stats middleware which app a request
 // belongs to (known only after authentication).
 type reqInfo struct {
-	appID   string
-	noCount bool
+	appID        string
+	noCount      bool
+	tokenRequest bool
 }
 
 func setApp(r *http.Request, appID string) {

@@ -61,7 +61,7 @@ func newEnv(t *testing.T, o opts) *env {
 	if err := e.cache.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	a := auth.New(auth.Config{AllowInsecureBasic: o.insecure}, e.cache, clock)
+	a := auth.New(auth.Config{AllowInsecureBasic: o.insecure}, e.cache, db, clock)
 	e.rec = stats.New(stats.Config{FlushInterval: time.Hour}, db, clock)
 	o.cfg.AccountID = "acct1"
 	h := httpapi.New(o.cfg, httpapi.Deps{Store: db, Auth: a, Stats: e.rec, Clock: clock})

@@ -90,7 +90,7 @@ func (s *Server) open(ctx context.Context) error {
 	}
 	authn := auth.New(auth.Config{
 		AllowInsecureBasic: cfg.Auth.InsecureAllowBasicAuth || cfg.Admin.Dev,
-	}, s.keys, cfg.Clock)
+	}, s.keys, store, cfg.Clock)
 	s.recorder = stats.New(stats.Config{FlushInterval: cfg.Stats.FlushInterval, Logger: s.logger}, store, cfg.Clock)
 	s.recorder.Start()
 	proxies, _ := cfg.trustedProxies()

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) herald.Store) {
 		{"Generation", testGeneration},
 		{"Provision", testProvision},
 		{"Stats", testStats},
+		{"Tokens", testTokens},
 		{"Meta", testMeta},
 		{"Close", testClose},
 	}
