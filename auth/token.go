@@ -181,10 +181,10 @@ func (a *Authenticator) VerifyToken(ctx context.Context, tok string) (*TokenClai
 	if !ok || appID == "" || enc == "" {
 		return nil, nil, nil, errMalformedToken("not of the form appId.token")
 	}
-	var buf [512]byte
+	var buf, src [512]byte
 	var raw []byte
-	if n := b64.DecodedLen(len(enc)); n <= len(buf) {
-		m, err := b64.Decode(buf[:n], []byte(enc))
+	if n := b64.DecodedLen(len(enc)); len(enc) <= len(src) {
+		m, err := b64.Decode(buf[:n], src[:copy(src[:], enc)])
 		if err != nil {
 			return nil, nil, nil, errMalformedToken("not base64url")
 		}
@@ -201,9 +201,11 @@ func (a *Authenticator) VerifyToken(ctx context.Context, tok string) (*TokenClai
 	body, mac := raw[:len(raw)-tokenMACLen], raw[len(raw)-tokenMACLen:]
 	var c TokenClaims
 	c.AppID = appID
+	var capBytes []byte
 	switch body[0] {
 	case tokenLiteral:
-		if err := parseLiteral(body, &c); err != nil {
+		var err error
+		if capBytes, err = parseLiteral(body, &c); err != nil {
 			return nil, nil, nil, err
 		}
 	case tokenPersisted:
@@ -216,6 +218,7 @@ func (a *Authenticator) VerifyToken(ctx context.Context, tok string) (*TokenClai
 		}
 		c.KeyID, c.Ref, c.Issued, c.Expires = rec.KeyID, rec.Ref, rec.Issued, rec.Expires
 		c.ClientID, c.HasClientID, c.Capability, c.Revocable = rec.ClientID, rec.HasClientID, rec.Capability, rec.Revocable
+		capBytes = []byte(rec.Capability)
 	default:
 		return nil, nil, nil, errMalformedToken("unknown token version")
 	}
@@ -237,16 +240,19 @@ func (a *Authenticator) VerifyToken(ctx context.Context, tok string) (*TokenClai
 	if !a.clock.Now().Before(c.Expires) {
 		return nil, nil, nil, herald.NewError(herald.CodeTokenExpired, "Token expired")
 	}
-	capa, err := a.capabilities.get(c.Capability)
+	capa, err := a.capabilities.get(capBytes)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	c.Capability = capa.Raw()
 	return &c, e, capa, nil
 }
 
-func parseLiteral(body []byte, c *TokenClaims) error {
+// parseLiteral fills c from a literal token body and returns the
+// capability bytes (turned into a string only on a capability cache miss).
+func parseLiteral(body []byte, c *TokenClaims) ([]byte, error) {
 	if len(body) < 2 {
-		return errMalformedToken("truncated")
+		return nil, errMalformedToken("truncated")
 	}
 	flags := body[1]
 	r := tokenReader{b: body[2:]}
@@ -259,7 +265,7 @@ func parseLiteral(body []byte, c *TokenClaims) error {
 	}
 	capa := r.bytes()
 	if r.bad || len(r.b) != 0 || len(keyID) == 0 || issued > 1<<53 || ttl > 1<<40 {
-		return errMalformedToken("truncated or corrupt")
+		return nil, errMalformedToken("truncated or corrupt")
 	}
 	c.KeyID = string(keyID)
 	c.Issued = time.UnixMilli(int64(issued))
@@ -268,9 +274,8 @@ func parseLiteral(body []byte, c *TokenClaims) error {
 	if c.HasClientID {
 		c.ClientID = string(clientID)
 	}
-	c.Capability = string(capa)
 	c.Revocable = flags&flagRevocable != 0
-	return nil
+	return capa, nil
 }
 
 func (a *Authenticator) storedToken(ctx context.Context, appID, ref string) (*herald.StoredToken, error) {
@@ -323,14 +328,17 @@ func (c *boundedCache[V]) put(k string, v V) {
 // one app mostly share a handful of capabilities.
 type capabilityCache struct{ c *boundedCache[*Capability] }
 
-func (cc capabilityCache) get(text string) (*Capability, error) {
-	if c := cc.c.get(text); c != nil {
+func (cc capabilityCache) get(text []byte) (*Capability, error) {
+	cc.c.mu.RLock()
+	c := cc.c.m[string(text)] // no allocation for the lookup
+	cc.c.mu.RUnlock()
+	if c != nil {
 		return c, nil
 	}
-	c, err := ParseCapability(text)
+	c, err := ParseCapability(string(text))
 	if err != nil {
 		return nil, errMalformedToken("its capability does not parse")
 	}
-	cc.c.put(text, c)
+	cc.c.put(string(text), c)
 	return c, nil
 }
