@@ -163,3 +163,13 @@ func (r *Recorder) Forget(appID string) {
 		}
 	}
 }
+
+// Message and connection metric names.
+const (
+	MessagesPublished  = "messages.inbound.all.messages.count"
+	MessagesDelivered  = "messages.outbound.all.messages.count"
+	PresencePublished  = "messages.inbound.all.presence.count"
+	ConnectionsOpened  = "connections.all.opened"
+	ConnectionsRefused = "connections.all.refused"
+	ChannelsOpened     = "channels.opened"
+)
