@@ -81,7 +81,7 @@ type channel struct {
 
 	serial atomic.Uint64
 
-	mu      sync.RWMutex
+	mu       sync.RWMutex
 	attached map[*Attachment]struct{}
 	members  map[memberKey]*herald.PresenceMessage
 }
