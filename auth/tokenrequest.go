@@ -208,7 +208,7 @@ func (a *Authenticator) Issue(ctx context.Context, e *KeyEntry, p TokenParams, n
 		if err != nil {
 			return nil, err
 		}
-		capText = got.Canonical()
+		capText = got.Raw() // canonical, or the key's own text when the request covers it all
 	}
 	claims := TokenClaims{
 		AppID: e.App.ID, KeyID: e.Key.ID, Issued: now, Expires: now.Add(ttl),
