@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 
 	"github.com/heraldrt/herald/auth"
 )
@@ -50,26 +48,5 @@ func (h *Handler) isTLS(r *http.Request) bool {
 // IsTrustedHTTPS reports whether r came from one of trusted and that proxy
 // says the client used HTTPS.
 func IsTrustedHTTPS(r *http.Request, trusted []netip.Prefix) bool {
-	if len(trusted) == 0 {
-		return false
-	}
-	proto := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0]))
-	if proto != "https" && proto != "wss" {
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return false
-	}
-	addr = addr.Unmap()
-	for _, p := range trusted {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	return auth.ViaTrustedTLSProxy(r.RemoteAddr, r.Header.Get("X-Forwarded-Proto"), trusted)
 }

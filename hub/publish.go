@@ -71,6 +71,12 @@ func (a *Attachment) Publish(msgs []*herald.Message, opts PublishOptions) ([]str
 // Publish publishes msgs on a channel without an attachment (REST publish,
 // RSL1). The channel need not be active.
 func (h *Hub) Publish(p *auth.Principal, name string, msgs []*herald.Message) ([]string, error) {
+	return h.PublishAs(p, name, msgs, PublishOptions{})
+}
+
+// PublishAs publishes without an attachment on behalf of a connection
+// (realtime publish on a channel that is not attached, RTL6c).
+func (h *Hub) PublishAs(p *auth.Principal, name string, msgs []*herald.Message, opts PublishOptions) ([]string, error) {
 	if err := auth.ValidateChannelName(name); err != nil {
 		return nil, err
 	}
@@ -79,7 +85,7 @@ func (h *Hub) Publish(p *auth.Principal, name string, msgs []*herald.Message) ([
 	}
 	c := h.channel(p.AppID, name, true)
 	defer h.release(c)
-	return h.publish(c, p, msgs, PublishOptions{})
+	return h.publish(c, p, msgs, opts)
 }
 
 func (h *Hub) publish(c *channel, p *auth.Principal, msgs []*herald.Message, opts PublishOptions) ([]string, error) {

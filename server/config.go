@@ -19,6 +19,9 @@ type Config struct {
 	Auth  AuthConfig
 	Admin AdminConfig
 	Stats StatsConfig
+	// Realtime tunes the WebSocket protocol; zero values take the defaults
+	// documented in realtime.Config (tests shorten them).
+	Realtime RealtimeConfig
 
 	// Logger receives structured logs; nil discards them. Secrets are never
 	// logged.
@@ -69,6 +72,18 @@ type AdminConfig struct {
 	// NoBootstrap skips creating a default app and root key on an empty
 	// store (tests that provision their own apps).
 	NoBootstrap bool
+}
+
+// RealtimeConfig tunes the realtime protocol.
+type RealtimeConfig struct {
+	// ConnectionStateTTL: how long a dropped connection can resume. Default 2m.
+	ConnectionStateTTL time.Duration
+	// MaxIdleInterval: the longest server silence (heartbeats). Default 15s.
+	MaxIdleInterval time.Duration
+	// AuthLeadTime: AUTH is sent this long before a token expires. Default 30s.
+	AuthLeadTime time.Duration
+	// MaxMessageSize: the publish size limit in bytes. Default 65536.
+	MaxMessageSize int
 }
 
 // StatsConfig tunes stats collection.

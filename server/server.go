@@ -17,6 +17,8 @@ import (
 	"github.com/heraldrt/herald"
 	"github.com/heraldrt/herald/auth"
 	"github.com/heraldrt/herald/httpapi"
+	"github.com/heraldrt/herald/hub"
+	"github.com/heraldrt/herald/realtime"
 	"github.com/heraldrt/herald/sqlitestore"
 	"github.com/heraldrt/herald/stats"
 )
@@ -28,6 +30,8 @@ type Server struct {
 	store    herald.Store
 	keys     *auth.KeyCache
 	recorder *stats.Recorder
+	hub      *hub.Hub
+	realtime *realtime.Handler
 	handler  http.Handler
 	ln       net.Listener
 	http     *http.Server
@@ -94,12 +98,29 @@ func (s *Server) open(ctx context.Context) error {
 	s.recorder = stats.New(stats.Config{FlushInterval: cfg.Stats.FlushInterval, Logger: s.logger}, store, cfg.Clock)
 	s.recorder.Start()
 	proxies, _ := cfg.trustedProxies()
-	s.handler = httpapi.New(httpapi.Config{
+	s.hub = hub.New(hub.Config{MaxMessageSize: cfg.Realtime.MaxMessageSize, Logger: s.logger}, cfg.Clock, s.recorder)
+	s.realtime = realtime.New(realtime.Config{
+		ConnectionStateTTL: cfg.Realtime.ConnectionStateTTL,
+		MaxIdleInterval:    cfg.Realtime.MaxIdleInterval,
+		AuthLeadTime:       cfg.Realtime.AuthLeadTime,
+		MaxMessageSize:     cfg.Realtime.MaxMessageSize,
+		TrustedProxies:     proxies,
+	}, realtime.Deps{Auth: authn, Hub: s.hub, Clock: cfg.Clock, Logger: s.logger, Stats: s.recorder})
+	rest := httpapi.New(httpapi.Config{
 		Provisioning:      cfg.Admin.Dev || cfg.Admin.ProvisioningToken != "",
 		ProvisioningToken: cfg.Admin.ProvisioningToken,
 		TrustedProxies:    proxies,
 		AccountID:         accountID,
 	}, httpapi.Deps{Store: store, Auth: authn, Stats: s.recorder, Clock: cfg.Clock, Logger: s.logger})
+	// REST and realtime share one listener (protocol.md §A.1): the
+	// WebSocket upgrade lives at "/".
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && realtime.IsUpgrade(r) {
+			s.realtime.ServeHTTP(w, r)
+			return
+		}
+		rest.ServeHTTP(w, r)
+	})
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
@@ -149,6 +170,9 @@ func (s *Server) Done() <-chan error { return s.serveErr }
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		if s.realtime != nil {
+			s.realtime.Close(ctx)
+		}
 		if s.http != nil {
 			if err := s.http.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errs = append(errs, err)

@@ -1,0 +1,311 @@
+package realtime
+
+import (
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/auth"
+	"github.com/heraldrt/herald/hub"
+	"github.com/heraldrt/herald/protocol"
+)
+
+// Connection is one Ably connection. It outlives its transport: after the
+// socket drops it keeps its channels, presence and undelivered frames for
+// ConnectionStateTTL so that the client can resume (RTN15).
+type Connection struct {
+	h      *Handler
+	id     string
+	key    string // connectionKey: id + "!" + random secret (resume proof)
+	format protocol.Format
+	echo   bool
+
+	mu          sync.Mutex
+	principal   *auth.Principal
+	requested   auth.Credentials // what the client asked for at connect
+	attachments map[string]*hub.Attachment
+	t           *transport // nil while disconnected
+	pending     [][]byte   // frames held while disconnected
+	overflow    bool       // pending overflowed: a resume must fail
+	destroyed   bool
+	stateTimer  *time.Timer
+	authTimer   *time.Timer
+	expiryTimer *time.Timer
+	msgSerial   int64 // next expected client msgSerial (informational)
+}
+
+// transport is one WebSocket carrying a connection.
+type transport struct {
+	ws     *websocket.Conn
+	send   chan []byte
+	done   chan struct{}
+	once   sync.Once
+	binary bool
+}
+
+func (t *transport) close() {
+	t.once.Do(func() { close(t.done) })
+}
+
+// ConnectionID implements hub.Subscriber.
+func (c *Connection) ConnectionID() string { return c.id }
+
+// Echo implements hub.Subscriber.
+func (c *Connection) Echo() bool { return c.echo }
+
+// Principal returns the connection's current identity.
+func (c *Connection) Principal() *auth.Principal {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.principal
+}
+
+// Deliver implements hub.Subscriber: encode once per format (shared by
+// every subscriber of that format) and queue without blocking.
+func (c *Connection) Deliver(d *hub.Delivery) {
+	b, err := d.Frame(int(c.format), encodeDelivery(c.format))
+	if err != nil {
+		c.h.logger.Error("encode delivery", "err", err)
+		return
+	}
+	c.h.deps.Metrics.MessagesOut(len(d.Messages))
+	c.enqueue(b)
+}
+
+func encodeDelivery(f protocol.Format) func(d *hub.Delivery) ([]byte, error) {
+	return func(d *hub.Delivery) ([]byte, error) {
+		pm := &protocol.ProtocolMessage{
+			Action: protocol.ActionMessage, Channel: d.Channel, ChannelSerial: d.ChannelSerial,
+			ID: d.ID, ConnectionID: d.Origin, Timestamp: d.Timestamp, Messages: d.Messages,
+		}
+		if len(d.Presence) > 0 {
+			pm.Action, pm.Messages, pm.Presence = protocol.ActionPresence, nil, d.Presence
+		}
+		return protocol.Encode(f, pm)
+	}
+}
+
+// send encodes and queues a protocol message for this connection.
+func (c *Connection) send(pm *protocol.ProtocolMessage) {
+	b, err := protocol.Encode(c.format, pm)
+	if err != nil {
+		c.h.logger.Error("encode frame", "action", pm.Action, "err", err)
+		return
+	}
+	c.enqueue(b)
+}
+
+// enqueue hands a frame to the writer, or holds it while disconnected. A
+// full send queue means the client is not reading fast enough: the
+// transport is dropped (the client may resume) instead of stalling fan-out.
+func (c *Connection) enqueue(b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.destroyed {
+		return
+	}
+	if c.t == nil {
+		c.hold(b)
+		return
+	}
+	select {
+	case c.t.send <- b:
+	default:
+		c.h.logger.Warn("slow consumer: send queue full, dropping transport", "conn", c.id)
+		t := c.t
+		c.detachTransportLocked(t)
+		c.hold(b)
+		go t.ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "send queue full (slow consumer)"),
+			time.Now().Add(time.Second))
+	}
+}
+
+// hold keeps a frame for a later resume; c.mu must be held.
+func (c *Connection) hold(b []byte) {
+	if len(c.pending) >= c.h.cfg.ResumeBuffer {
+		c.overflow = true
+		return
+	}
+	c.pending = append(c.pending, b)
+}
+
+// detachTransportLocked forgets t (if current) and starts the state TTL.
+func (c *Connection) detachTransportLocked(t *transport) {
+	if c.t != t || t == nil {
+		return
+	}
+	// Frames queued but not yet written go back to pending, in order, so a
+	// resume replays them.
+	for drained := false; !drained; {
+		select {
+		case b := <-t.send:
+			c.hold(b)
+		default:
+			drained = true
+		}
+	}
+	c.t = nil
+	t.close()
+	if c.stateTimer != nil {
+		c.stateTimer.Stop()
+	}
+	c.stateTimer = time.AfterFunc(c.h.cfg.ConnectionStateTTL, func() {
+		c.destroy(nil)
+	})
+}
+
+// writer writes queued frames and heartbeats until the transport ends.
+func (c *Connection) writer(t *transport) {
+	idle := time.NewTimer(c.h.cfg.MaxIdleInterval)
+	defer idle.Stop()
+	msgType := websocket.TextMessage
+	if t.binary {
+		msgType = websocket.BinaryMessage
+	}
+	heartbeat, _ := protocol.Encode(c.format, &protocol.ProtocolMessage{Action: protocol.ActionHeartbeat})
+	write := func(b []byte) bool {
+		t.ws.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout))
+		if err := t.ws.WriteMessage(msgType, b); err != nil {
+			c.transportFailed(t)
+			return false
+		}
+		return true
+	}
+	for {
+		select {
+		case <-t.done:
+			// Flush what is queued (e.g. CLOSED, DISCONNECTED) before closing.
+			for {
+				select {
+				case b := <-t.send:
+					if !write(b) {
+						t.ws.Close()
+						return
+					}
+				default:
+					t.ws.Close()
+					return
+				}
+			}
+		case b := <-t.send:
+			if !write(b) {
+				return
+			}
+			if !idle.Stop() {
+				select {
+				case <-idle.C:
+				default:
+				}
+			}
+			idle.Reset(c.h.cfg.MaxIdleInterval)
+		case <-idle.C:
+			if !write(heartbeat) {
+				return
+			}
+			idle.Reset(c.h.cfg.MaxIdleInterval)
+		}
+	}
+}
+
+// reader reads and dispatches frames until the transport ends.
+func (c *Connection) reader(t *transport) {
+	t.ws.SetReadLimit(int64(protocol.MaxFrameSize))
+	for {
+		_, b, err := t.ws.ReadMessage()
+		if err != nil {
+			c.transportFailed(t)
+			return
+		}
+		pm, err := protocol.Decode(c.format, b)
+		if err != nil {
+			// A frame we cannot read is the client's bug, not a reason to
+			// drop its connection; say so and go on.
+			c.send(&protocol.ProtocolMessage{Action: protocol.ActionError,
+				Error: herald.Errorf(herald.CodeBadRequest, "Unreadable %s frame: %v", c.format, err)})
+			continue
+		}
+		select {
+		case <-t.done:
+			return
+		default:
+		}
+		c.dispatch(t, pm)
+	}
+}
+
+// transportFailed handles a dropped socket: keep the connection for resume.
+func (c *Connection) transportFailed(t *transport) {
+	c.mu.Lock()
+	c.detachTransportLocked(t)
+	c.mu.Unlock()
+	t.ws.Close()
+}
+
+// endTransport sends final frames then closes the transport, keeping the
+// connection's state (DISCONNECTED, token expiry) for a resume.
+func (c *Connection) endTransport(final *protocol.ProtocolMessage) {
+	c.mu.Lock()
+	t := c.t
+	c.mu.Unlock()
+	if t == nil {
+		return
+	}
+	if final != nil {
+		if b, err := protocol.Encode(c.format, final); err == nil {
+			select {
+			case t.send <- b:
+			default:
+			}
+		}
+	}
+	c.mu.Lock()
+	if c.t == t {
+		c.t = nil
+		if c.stateTimer != nil {
+			c.stateTimer.Stop()
+		}
+		c.stateTimer = time.AfterFunc(c.h.cfg.ConnectionStateTTL, func() { c.destroy(nil) })
+	}
+	c.mu.Unlock()
+	t.close()
+}
+
+// destroy ends the connection for good: detach every channel (members
+// leave), stop timers, forget it. final, if set, is sent as an ERROR first.
+func (c *Connection) destroy(final *herald.Error) {
+	c.mu.Lock()
+	if c.destroyed {
+		c.mu.Unlock()
+		return
+	}
+	t := c.t
+	if final != nil && t != nil {
+		if b, err := protocol.Encode(c.format, &protocol.ProtocolMessage{Action: protocol.ActionError, Error: final}); err == nil {
+			select {
+			case t.send <- b:
+			default:
+			}
+		}
+	}
+	c.destroyed = true
+	c.t = nil
+	atts := c.attachments
+	c.attachments = map[string]*hub.Attachment{}
+	for _, tm := range []*time.Timer{c.stateTimer, c.authTimer, c.expiryTimer} {
+		if tm != nil {
+			tm.Stop()
+		}
+	}
+	c.pending = nil
+	c.mu.Unlock()
+	if t != nil {
+		t.close()
+	}
+	for _, a := range atts {
+		a.Detach()
+	}
+	c.h.forget(c)
+	c.h.deps.Metrics.ConnectionClosed()
+}
