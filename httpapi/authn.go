@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/netip"
 
+	"github.com/heraldrt/herald"
 	"github.com/heraldrt/herald/auth"
 )
 
@@ -29,6 +30,9 @@ func (h *Handler) authenticate(r *http.Request) (*auth.Principal, error) {
 	}
 	p, err := h.deps.Auth.Authenticate(r.Context(), c)
 	if err != nil {
+		if h.deps.Metrics != nil {
+			h.deps.Metrics.AuthFailed(herald.AsError(err).Code)
+		}
 		return nil, err
 	}
 	setApp(r, p.AppID)

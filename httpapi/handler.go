@@ -36,6 +36,8 @@ type Deps struct {
 	Stats  *stats.Recorder
 	Clock  herald.Clock
 	Logger *slog.Logger
+	// Metrics counts authentication failures (nil: not counted).
+	Metrics interface{ AuthFailed(code int) }
 	// Fallback serves requests no REST route matches (the realtime
 	// WebSocket endpoint at "/"); nil means 404.
 	Fallback http.Handler

@@ -18,6 +18,7 @@ import (
 	"github.com/heraldrt/herald/auth"
 	"github.com/heraldrt/herald/httpapi"
 	"github.com/heraldrt/herald/hub"
+	"github.com/heraldrt/herald/metrics"
 	"github.com/heraldrt/herald/realtime"
 	"github.com/heraldrt/herald/sqlitestore"
 	"github.com/heraldrt/herald/stats"
@@ -31,6 +32,7 @@ type Server struct {
 	keys     *auth.KeyCache
 	recorder *stats.Recorder
 	hub      *hub.Hub
+	metrics  *metrics.Metrics
 	realtime *realtime.Handler
 	handler  http.Handler
 	ln       net.Listener
@@ -98,6 +100,7 @@ func (s *Server) open(ctx context.Context) error {
 	s.recorder = stats.New(stats.Config{FlushInterval: cfg.Stats.FlushInterval, Logger: s.logger}, store, cfg.Clock)
 	s.recorder.Start()
 	proxies, _ := cfg.trustedProxies()
+	s.metrics = metrics.New()
 	s.hub = hub.New(hub.Config{MaxMessageSize: cfg.Realtime.MaxMessageSize, Logger: s.logger}, cfg.Clock, s.recorder)
 	s.realtime = realtime.New(realtime.Config{
 		ConnectionStateTTL: cfg.Realtime.ConnectionStateTTL,
@@ -105,18 +108,23 @@ func (s *Server) open(ctx context.Context) error {
 		AuthLeadTime:       cfg.Realtime.AuthLeadTime,
 		MaxMessageSize:     cfg.Realtime.MaxMessageSize,
 		TrustedProxies:     proxies,
-	}, realtime.Deps{Auth: authn, Hub: s.hub, Clock: cfg.Clock, Logger: s.logger, Stats: s.recorder})
+	}, realtime.Deps{Auth: authn, Hub: s.hub, Clock: cfg.Clock, Logger: s.logger, Stats: s.recorder, Metrics: s.metrics})
 	rest := httpapi.New(httpapi.Config{
 		Provisioning:      cfg.Admin.Dev || cfg.Admin.ProvisioningToken != "",
 		ProvisioningToken: cfg.Admin.ProvisioningToken,
 		TrustedProxies:    proxies,
 		AccountID:         accountID,
-	}, httpapi.Deps{Store: store, Auth: authn, Stats: s.recorder, Clock: cfg.Clock, Logger: s.logger})
+	}, httpapi.Deps{Store: store, Auth: authn, Stats: s.recorder, Clock: cfg.Clock, Logger: s.logger, Metrics: s.metrics})
+	metricsHandler := s.metrics.Handler()
 	// REST and realtime share one listener (protocol.md §A.1): the
 	// WebSocket upgrade lives at "/".
 	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" && realtime.IsUpgrade(r) {
 			s.realtime.ServeHTTP(w, r)
+			return
+		}
+		if r.URL.Path == "/metrics" && r.Method == http.MethodGet {
+			metricsHandler.ServeHTTP(w, r)
 			return
 		}
 		rest.ServeHTTP(w, r)
