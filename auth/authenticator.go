@@ -27,6 +27,7 @@ type Authenticator struct {
 	nonces       *NonceCache
 	storedCache  *boundedCache[*herald.StoredToken]
 	capabilities capabilityCache
+	jwtCaps      *boundedCache[*Capability]
 }
 
 // New returns an Authenticator. tokens keeps persisted tokens (nil: tokens
@@ -41,6 +42,7 @@ func New(cfg Config, keys *KeyCache, tokens herald.TokenStore, clock herald.Cloc
 		nonces:       NewNonceCache(cfg.NonceCacheSize, clock.Now),
 		storedCache:  newBoundedCache[*herald.StoredToken](10_000),
 		capabilities: capabilityCache{newBoundedCache[*Capability](10_000)},
+		jwtCaps:      newBoundedCache[*Capability](10_000),
 	}
 }
 

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"strings"
 
 	"github.com/heraldrt/herald"
 )
@@ -27,8 +28,8 @@ func (a *Authenticator) token(ctx context.Context, c Credentials) (*Principal, e
 // verifyAnyToken dispatches on the token's form. depth guards against a JWT
 // embedding a JWT embedding ... (one level is allowed, ably-auth §4.2).
 func (a *Authenticator) verifyAnyToken(ctx context.Context, tok string, depth int) (p *Principal, clientID string, hasClientID bool, err error) {
-	if j, ok := a.jwtVerifier(); ok && looksLikeJWT(tok) {
-		return j(ctx, tok, depth)
+	if LooksLikeJWT(tok) || (depth == 0 && strings.Count(tok, ".") == 4) { // JWS, or JWE (embedded only)
+		return a.verifyJWTPrincipal(ctx, tok, depth)
 	}
 	claims, e, capa, err := a.VerifyToken(ctx, tok)
 	if err != nil {

@@ -20,7 +20,8 @@ type KeyEntry struct {
 	// nil, which grants nothing (deny by default).
 	Capability *Capability
 
-	macs *macPool // signs and verifies the key's Ably tokens
+	macs   *macPool // signs and verifies the key's Ably tokens
+	secret []byte   // the secret's bytes, the HS256 key of the key's JWTs
 }
 
 func newKeyEntry(k *herald.Key, app *herald.App, logger *slog.Logger) *KeyEntry {
@@ -29,7 +30,7 @@ func newKeyEntry(k *herald.Key, app *herald.App, logger *slog.Logger) *KeyEntry 
 		logger.Warn("stored key capability does not parse; the key grants nothing", "key", k.KeyName(), "err", err)
 		c = nil
 	}
-	return &KeyEntry{Key: k, App: app, Capability: c, macs: newMACPool(tokenKey(k.Secret))}
+	return &KeyEntry{Key: k, App: app, Capability: c, macs: newMACPool(tokenKey(k.Secret)), secret: []byte(k.Secret)}
 }
 
 // KeyCacheStore is what the cache reads.

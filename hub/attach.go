@@ -22,6 +22,7 @@ type Attachment struct {
 	modes     Modes // granted = requested ∩ what the capability allows
 	limiter   *rate.Limiter
 	detached  bool
+	base      string // the channel's serial when attached: replay floor
 }
 
 // Channel is the attachment's channel name.
@@ -58,6 +59,7 @@ func (h *Hub) Attach(p *auth.Principal, sub Subscriber, name string, requested M
 	a.update(p, requested)
 	c.mu.Lock()
 	c.attached[a] = struct{}{}
+	a.base = c.last
 	c.mu.Unlock()
 	return a, nil
 }

@@ -84,6 +84,24 @@ type channel struct {
 	mu       sync.RWMutex
 	attached map[*Attachment]struct{}
 	members  map[memberKey]*herald.PresenceMessage
+	// recent holds the last deliveries, oldest first, so that a client
+	// re-attaching with the channelSerial it last saw (RTL4c1) gets what
+	// it missed while its connection was down.
+	recent []*Delivery
+	last   string // serial of the newest delivery
+}
+
+// recentMax bounds the per-channel replay buffer.
+const recentMax = 256
+
+// remember adds d to the replay buffer; c.mu must be held for writing.
+func (c *channel) remember(d *Delivery) {
+	if len(c.recent) >= recentMax {
+		copy(c.recent, c.recent[1:])
+		c.recent = c.recent[:len(c.recent)-1]
+	}
+	c.recent = append(c.recent, d)
+	c.last = d.ChannelSerial
 }
 
 type memberKey struct{ conn, client string }

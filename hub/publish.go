@@ -174,11 +174,13 @@ func messageSize(m *herald.Message) int {
 }
 
 // fanout delivers d to every attachment allowed to receive it and reports
-// how many received it.
+// how many received it. Holding the write lock keeps serial order and
+// delivery order the same for every subscriber.
 func (h *Hub) fanout(c *channel, d *Delivery) int {
 	n := 0
-	c.mu.RLock()
-	defer c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.remember(d)
 	for a := range c.attached {
 		if !a.canReceive(d) {
 			continue
@@ -200,4 +202,32 @@ func (a *Attachment) canReceive(d *Delivery) bool {
 		return false
 	}
 	return modes.Has(ModeSubscribe)
+}
+
+// Serial is the channel's newest serial, sent on ATTACHED so that the
+// client has a point to resume from.
+func (a *Attachment) Serial() string {
+	a.ch.mu.RLock()
+	defer a.ch.mu.RUnlock()
+	return a.ch.last
+}
+
+// Since returns the deliveries after serial that the attachment may
+// receive, oldest first, and reports whether the buffer still reaches back
+// to serial (false: some were dropped, continuity is lost).
+func (a *Attachment) Since(serial string) ([]*Delivery, bool) {
+	a.ch.mu.RLock()
+	defer a.ch.mu.RUnlock()
+	recent := a.ch.recent
+	if serial == "" || serial < a.base {
+		serial = a.base // nothing before the attach is owed
+	}
+	var out []*Delivery
+	complete := len(recent) < recentMax || (len(recent) > 0 && recent[0].ChannelSerial <= serial)
+	for _, d := range recent {
+		if d.ChannelSerial > serial && a.canReceive(d) {
+			out = append(out, d)
+		}
+	}
+	return out, complete
 }

@@ -70,7 +70,7 @@ func (c *Connection) Deliver(d *hub.Delivery) {
 		return
 	}
 	c.h.deps.Metrics.MessagesOut(len(d.Messages))
-	c.enqueue(b)
+	c.enqueueFrame(b, true)
 }
 
 func encodeDelivery(f protocol.Format) func(d *hub.Delivery) ([]byte, error) {
@@ -96,17 +96,27 @@ func (c *Connection) send(pm *protocol.ProtocolMessage) {
 	c.enqueue(b)
 }
 
-// enqueue hands a frame to the writer, or holds it while disconnected. A
-// full send queue means the client is not reading fast enough: the
-// transport is dropped (the client may resume) instead of stalling fan-out.
-func (c *Connection) enqueue(b []byte) {
+// enqueue hands a control frame to the writer, or holds it while
+// disconnected.
+func (c *Connection) enqueue(b []byte) { c.enqueueFrame(b, false) }
+
+// enqueueFrame hands a frame to the writer. While disconnected, control
+// frames are held for the resume, but channel deliveries are not: the
+// client re-attaches with the channelSerial it last saw and the channel's
+// replay buffer sends what it missed (RTL4c1), which also covers frames
+// that were written to a socket that had already died. A full send queue
+// means the client is not reading fast enough: the transport is dropped
+// (the client may resume) instead of stalling fan-out.
+func (c *Connection) enqueueFrame(b []byte, delivery bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.destroyed {
 		return
 	}
 	if c.t == nil {
-		c.hold(b)
+		if !delivery {
+			c.hold(b)
+		}
 		return
 	}
 	select {
@@ -115,7 +125,6 @@ func (c *Connection) enqueue(b []byte) {
 		c.h.logger.Warn("slow consumer: send queue full, dropping transport", "conn", c.id)
 		t := c.t
 		c.detachTransportLocked(t)
-		c.hold(b)
 		go t.ws.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "send queue full (slow consumer)"),
 			time.Now().Add(time.Second))
@@ -135,16 +144,6 @@ func (c *Connection) hold(b []byte) {
 func (c *Connection) detachTransportLocked(t *transport) {
 	if c.t != t || t == nil {
 		return
-	}
-	// Frames queued but not yet written go back to pending, in order, so a
-	// resume replays them.
-	for drained := false; !drained; {
-		select {
-		case b := <-t.send:
-			c.hold(b)
-		default:
-			drained = true
-		}
 	}
 	c.t = nil
 	t.close()

@@ -122,7 +122,7 @@ func (h *Handler) resume(params connectParams, p *auth.Principal, t *transport) 
 	}
 	if overflow {
 		c.destroy(nil)
-		return nil, herald.NewError(herald.CodeResumeFailed, "Unable to resume: too many messages arrived while disconnected")
+		return nil, herald.NewError(herald.CodeResumeFailed, "Unable to resume: too many frames were held while disconnected")
 	}
 	c.mu.Lock()
 	c.principal = p
@@ -175,12 +175,12 @@ func (c *Connection) scheduleTokenTimers() {
 	}
 	now := c.h.deps.Clock.Now()
 	untilExpiry := p.Expires.Sub(now)
+	// AUTH only when the token outlives the lead time: a token shorter than
+	// that is renewed after DISCONNECTED 40142 instead (RTN15h2), which is
+	// also what lets a client with no means to renew see 40142 before it
+	// fails (ably-js test auth_token_string_expiry_with_token).
 	if d := untilExpiry - c.h.cfg.AuthLeadTime; d > 0 {
 		c.authTimer = time.AfterFunc(d, func() {
-			c.send(&protocol.ProtocolMessage{Action: protocol.ActionAuth})
-		})
-	} else {
-		c.authTimer = time.AfterFunc(0, func() {
 			c.send(&protocol.ProtocolMessage{Action: protocol.ActionAuth})
 		})
 	}

@@ -71,15 +71,29 @@ func (c *Connection) attach(pm *protocol.ProtocolMessage) {
 		c.h.deps.Metrics.Attached()
 	}
 	flags := protocol.Flag(a.Modes())
+	var replay []*hub.Delivery
 	if resumed {
-		flags |= protocol.FlagResumed
+		// Re-attach after a resume: send what was missed since the
+		// client's channelSerial; RESUMED only when nothing was lost.
+		var complete bool
+		replay, complete = a.Since(pm.ChannelSerial)
+		if complete {
+			flags |= protocol.FlagResumed
+		}
 	}
 	members := c.h.deps.Hub.Members(p.AppID, pm.Channel)
 	canSeePresence := a.Modes().Has(hub.ModePresenceSubscribe)
 	if canSeePresence && len(members) > 0 {
 		flags |= protocol.FlagHasPresence
 	}
-	c.send(&protocol.ProtocolMessage{Action: protocol.ActionAttached, Channel: pm.Channel, Flags: flags})
+	serial := a.Serial()
+	if len(replay) > 0 {
+		serial = replay[len(replay)-1].ChannelSerial
+	}
+	c.send(&protocol.ProtocolMessage{Action: protocol.ActionAttached, Channel: pm.Channel, Flags: flags, ChannelSerial: serial})
+	for _, d := range replay {
+		c.Deliver(d)
+	}
 	if canSeePresence && len(members) > 0 {
 		// One-page SYNC: a channelSerial whose cursor part is empty ends it.
 		c.send(&protocol.ProtocolMessage{Action: protocol.ActionSync, Channel: pm.Channel,

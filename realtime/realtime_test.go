@@ -226,6 +226,13 @@ func TestTokenExpiry_AuthThenDisconnected(t *testing.T) {
 	if pm.Error == nil || pm.Error.Code != 40142 || pm.Error.StatusCode != 401 {
 		t.Fatalf("expiry: %+v", pm.Error)
 	}
+	// A token shorter than the lead time gets no AUTH, only the expiry.
+	short := e.dial(t, q("access_token", e.token(t, auth.TokenParams{TTL: 200 * time.Millisecond})))
+	short.expect(protocol.ActionConnected)
+	pm = short.expect(protocol.ActionDisconnected)
+	if pm.Error == nil || pm.Error.Code != 40142 || pm.Error.StatusCode != 401 {
+		t.Fatalf("expiry: %+v", pm.Error)
+	}
 }
 
 func TestReauth(t *testing.T) {
@@ -275,14 +282,27 @@ func TestResume_ReplaysHeldMessages(t *testing.T) {
 	if got.ConnectionID != conn.ConnectionID || got.Error != nil {
 		t.Fatalf("resume: %+v %v", got, got.Error)
 	}
-	for i := 0; i < 3; i++ {
-		if pm := r.expect(protocol.ActionMessage); pm.Messages[0].Name != "m"+string(rune('0'+i)) {
-			t.Fatalf("replayed %d: %+v", i, pm.Messages[0])
-		}
-	}
+	// The client re-attaches with the channelSerial it last saw (none
+	// here) and gets what it missed, after an ATTACHED that says RESUMED.
 	r.send(&protocol.ProtocolMessage{Action: protocol.ActionAttach, Channel: "room"})
 	if pm := r.expect(protocol.ActionAttached); pm.Flags&protocol.FlagResumed == 0 {
 		t.Errorf("re-attach after resume must say RESUMED")
+	}
+	var serials []string
+	for i := 0; i < 3; i++ {
+		pm := r.expect(protocol.ActionMessage)
+		if pm.Messages[0].Name != "m"+string(rune('0'+i)) {
+			t.Fatalf("replayed %d: %+v", i, pm.Messages[0])
+		}
+		serials = append(serials, pm.ChannelSerial)
+	}
+	// Re-attaching from the first serial replays only the later two.
+	r.send(&protocol.ProtocolMessage{Action: protocol.ActionAttach, Channel: "room", ChannelSerial: serials[0]})
+	r.expect(protocol.ActionAttached)
+	for i := 1; i < 3; i++ {
+		if pm := r.expect(protocol.ActionMessage); pm.ChannelSerial != serials[i] {
+			t.Fatalf("replay from serial: got %s want %s", pm.ChannelSerial, serials[i])
+		}
 	}
 	// An unknown connectionKey gets a new connection with an error.
 	f := e.dial(t, q("key", e.root.KeyString(), "resume", "nope!x"))
