@@ -3,6 +3,7 @@ package hub
 import (
 	"math"
 	"sync"
+	"time"
 
 	"github.com/heraldrt/herald"
 	"github.com/heraldrt/herald/auth"
@@ -128,10 +129,15 @@ func (a *Attachment) Detach() {
 	a.hub.release(c)
 }
 
-// allowRate takes one token from the attachment's publish rate limit.
-func (a *Attachment) allowRate() bool {
+// allowRate takes n messages' worth from the attachment's publish rate
+// limit (the claim's unit is messages per second). A batch larger than the
+// bucket needs a full bucket, so it is not refused for ever.
+func (a *Attachment) allowRate(n int) bool {
 	a.mu.Lock()
 	lim := a.limiter
 	a.mu.Unlock()
-	return lim == nil || lim.Allow()
+	if lim == nil {
+		return true
+	}
+	return lim.AllowN(time.Now(), min(n, lim.Burst()))
 }

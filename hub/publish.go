@@ -61,7 +61,7 @@ func (a *Attachment) Publish(msgs []*herald.Message, opts PublishOptions) ([]str
 		return nil, herald.Errorf(herald.CodeModeNotRequested,
 			"Publish on %q needs the PUBLISH channel mode, which was not requested at attach", a.ch.name)
 	}
-	if !a.allowRate() {
+	if !a.allowRate(len(msgs)) {
 		return nil, herald.Errorf(herald.CodePublishRate,
 			"Publish rate limit exceeded on %q (set by the token's ably.limits.publish.perAttachment.maxRate claim)", a.ch.name)
 	}
@@ -108,10 +108,13 @@ func (h *Hub) publish(c *channel, p *auth.Principal, msgs []*herald.Message, opt
 		if m.ConnectionID == "" {
 			m.ConnectionID = opts.ConnectionID
 		}
-		m.Serial = c.nextSerial()
+		m.Serial = c.nextSerial(h.clock.Now())
 		serials[i] = m.Serial
 	}
 	d.ChannelSerial = serials[len(serials)-1]
+	if h.history != nil {
+		h.history.add(histItem{app: c.app, channel: c.name, msgs: msgs})
+	}
 	n := h.fanout(c, d)
 	if h.stats != nil {
 		h.stats.Incr(c.app, stats.MessagesPublished, int64(len(msgs)))
