@@ -97,6 +97,7 @@ type Store interface {
 	ProvisionStore
 	StatsStore
 	TokenStore
+	HistoryStore
 	// Meta reads a string setting (e.g. the installation's account id);
 	// missing settings return "" and no error.
 	Meta(ctx context.Context, name string) (string, error)

@@ -102,6 +102,11 @@ func (h *Handler) postApps(w http.ResponseWriter, r *http.Request) error {
 	if err := h.deps.Auth.Keys().Invalidate(r.Context()); err != nil {
 		return err
 	}
+	if h.deps.Hub != nil {
+		if err := LoadFixtures(r.Context(), h.deps.Store, h.deps.Hub, p.App.ID); err != nil {
+			return err
+		}
+	}
 	setApp(r, p.App.ID)
 	resp := provisionResponse{
 		AppID:      p.App.ID,
@@ -320,6 +325,9 @@ func (h *Handler) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	}
 	if h.deps.Stats != nil {
 		h.deps.Stats.Forget(appID)
+	}
+	if h.deps.Hub != nil {
+		h.deps.Hub.DropApp(appID)
 	}
 	if err := h.deps.Auth.Keys().Invalidate(r.Context()); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldrt/herald"
 	"github.com/heraldrt/herald/auth"
+	"github.com/heraldrt/herald/hub"
 	"github.com/heraldrt/herald/stats"
 )
 
@@ -33,6 +34,7 @@ type Config struct {
 type Deps struct {
 	Store  herald.Store
 	Auth   *auth.Authenticator
+	Hub    *hub.Hub
 	Stats  *stats.Recorder
 	Clock  herald.Clock
 	Logger *slog.Logger
@@ -78,6 +80,13 @@ func (h *Handler) routes() {
 	h.handle("/apps", methods{"POST": h.postApps})
 	h.handle("/apps/{appID}", methods{"DELETE": h.deleteApp})
 	h.handle("/keys/{keyName}/requestToken", methods{"POST": h.requestToken})
+	h.handle("/channels", methods{"GET": h.listChannels})
+	h.handle("/channels/{channel}", methods{"GET": h.getChannel})
+	h.handle("/channels/{channel}/messages", methods{"GET": h.getHistory, "POST": h.postMessages})
+	h.handle("/channels/{channel}/presence", methods{"GET": h.getPresence})
+	h.handle("/channels/{channel}/presence/history", methods{"GET": h.getPresenceHistory})
+	h.handle("/messages", methods{"POST": h.postBatch})
+	h.handle("/presence", methods{"GET": h.getBatchPresence})
 	h.mux.HandleFunc("/", h.fallback)
 }
 

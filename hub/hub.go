@@ -11,9 +11,9 @@ package hub
 
 import (
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/heraldrt/herald"
 )
@@ -24,6 +24,7 @@ type Config struct {
 	// 65536, Ably's default (connectionDetails.maxMessageSize).
 	MaxMessageSize int
 	Logger         *slog.Logger
+	History        HistoryConfig
 }
 
 // Subscriber receives deliveries for the channels it is attached to. The
@@ -47,7 +48,8 @@ type Hub struct {
 	mu       sync.RWMutex
 	channels map[chanKey]*channel
 
-	stats StatsSink
+	stats   StatsSink
+	history *historyWriter
 }
 
 // StatsSink receives counters (the stats recorder implements it).
@@ -57,8 +59,9 @@ type StatsSink interface {
 
 type chanKey struct{ app, name string }
 
-// New returns an empty hub.
-func New(cfg Config, clock herald.Clock, stats StatsSink) *Hub {
+// New returns an empty hub. store, when not nil, keeps channel history
+// (written by a background writer that Start starts).
+func New(cfg Config, clock herald.Clock, stats StatsSink, store HistoryDeps) *Hub {
 	if cfg.MaxMessageSize <= 0 {
 		cfg.MaxMessageSize = 65536
 	}
@@ -69,7 +72,12 @@ func New(cfg Config, clock herald.Clock, stats StatsSink) *Hub {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Hub{cfg: cfg, clock: clock, logger: logger, channels: map[chanKey]*channel{}, stats: stats}
+	h := &Hub{cfg: cfg, clock: clock, logger: logger, channels: map[chanKey]*channel{}, stats: stats}
+	if store != nil {
+		h.history = &historyWriter{store: store, cfg: cfg.History.withDefaults(), clock: clock, hub: h,
+			kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	}
+	return h
 }
 
 // MaxMessageSize is the publish size limit.
@@ -135,16 +143,29 @@ func (h *Hub) release(c *channel) {
 	}
 }
 
-// nextSerial returns the channel's next serial: zero-padded hex so that
-// serials sort in publish order as strings.
-func (c *channel) nextSerial() string {
-	n := c.serial.Add(1)
-	s := strconv.FormatUint(n, 16)
-	const width = 12
-	if len(s) < width {
-		s = "000000000000"[:width-len(s)] + s
+// nextSerial returns the channel's next serial: 16 hex digits of
+// (unix ms << 20 | sequence), never less than the previous one plus one.
+// Serials thus sort in publish order as strings, and keep doing so across
+// restarts and channel re-creation (history is ordered by them), as long as
+// the clock does not step back by more than the gap.
+func (c *channel) nextSerial(now time.Time) string {
+	floor := uint64(now.UnixMilli()) << 20
+	for {
+		last := c.serial.Load()
+		n := last + 1
+		if n < floor {
+			n = floor
+		}
+		if c.serial.CompareAndSwap(last, n) {
+			var b [16]byte
+			const hex = "0123456789abcdef"
+			for i := 15; i >= 0; i-- {
+				b[i] = hex[n&15]
+				n >>= 4
+			}
+			return string(b[:])
+		}
 	}
-	return s
 }
 
 // Occupancy is a channel's occupancy metrics (CHM2).

@@ -48,7 +48,7 @@ func code(err error) int {
 
 func newHub() *hub.Hub {
 	now := time.Unix(1700000000, 0)
-	return hub.New(hub.Config{MaxMessageSize: 1000}, herald.ClockFunc(func() time.Time { return now }), nil)
+	return hub.New(hub.Config{MaxMessageSize: 1000}, herald.ClockFunc(func() time.Time { return now }), nil, nil)
 }
 
 func TestAttach_CapabilityAndModes(t *testing.T) {

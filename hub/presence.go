@@ -99,7 +99,10 @@ func (h *Hub) applyPresence(c *channel, pms []*herald.PresenceMessage, origin st
 		return
 	}
 	d := &Delivery{App: c.app, Channel: c.name, Origin: origin, Presence: out, Timestamp: h.clock.Now().UnixMilli()}
-	d.ChannelSerial = c.nextSerial()
+	d.ChannelSerial = c.nextSerial(h.clock.Now())
+	if h.history != nil {
+		h.history.add(histItem{app: c.app, channel: c.name, serial: d.ChannelSerial, presence: out})
+	}
 	h.fanout(c, d)
 	if h.stats != nil {
 		h.stats.Incr(c.app, stats.PresencePublished, int64(len(out)))
@@ -151,4 +154,41 @@ func (h *Hub) Members(app, name string) []*herald.PresenceMessage {
 		return out[i].ConnectionID < out[j].ConnectionID
 	})
 	return out
+}
+
+// fixtureConn is the connectionId of provisioned presence members.
+const fixtureConn = "fixture"
+
+// AddFixtures makes members present on a channel with no connection behind
+// them: the presence fixtures of /apps provisioning (ably-protocol §C).
+// They stay until the app is deleted or the server restarts (the server
+// loads them again from the store at start).
+func (h *Hub) AddFixtures(app, name string, members []*herald.PresenceMessage) {
+	c := h.channel(app, name, true)
+	now := h.clock.Now().UnixMilli()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, m := range members {
+		cp := *m
+		cp.Action = herald.PresencePresent
+		cp.ConnectionID = fixtureConn
+		if cp.ID == "" {
+			cp.ID = fixtureConn + ":" + strconv.Itoa(i) + ":0"
+		}
+		if cp.Timestamp == 0 {
+			cp.Timestamp = now
+		}
+		c.members[memberKey{fixtureConn, cp.ClientID}] = &cp
+	}
+}
+
+// DropApp forgets every channel of app (the app was deleted).
+func (h *Hub) DropApp(app string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k := range h.channels {
+		if k.app == app {
+			delete(h.channels, k)
+		}
+	}
 }

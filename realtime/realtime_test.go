@@ -45,7 +45,7 @@ func newEnv(t *testing.T, cfg realtime.Config) *env {
 		t.Fatal(err)
 	}
 	e.a = auth.New(auth.Config{AllowInsecureBasic: true}, e.keys, db, nil)
-	h := hub.New(hub.Config{}, nil, nil)
+	h := hub.New(hub.Config{}, nil, nil, nil)
 	e.rt = realtime.New(cfg, realtime.Deps{Auth: e.a, Hub: h})
 	e.srv = httptest.NewServer(e.rt)
 	t.Cleanup(func() { e.rt.Close(context.Background()); e.srv.Close() })

@@ -22,6 +22,8 @@ type Config struct {
 	// Realtime tunes the WebSocket protocol; zero values take the defaults
 	// documented in realtime.Config (tests shorten them).
 	Realtime RealtimeConfig
+	// History sets how long channel history is kept.
+	History HistoryConfig
 
 	// Logger receives structured logs; nil discards them. Secrets are never
 	// logged.
@@ -84,6 +86,14 @@ type RealtimeConfig struct {
 	AuthLeadTime time.Duration
 	// MaxMessageSize: the publish size limit in bytes. Default 65536.
 	MaxMessageSize int
+}
+
+// HistoryConfig sets history retention.
+type HistoryConfig struct {
+	// Retention applies to ordinary channels. Default 2 minutes (Ably's).
+	Retention time.Duration
+	// PersistedRetention applies to namespaces flagged persisted. Default 24 h.
+	PersistedRetention time.Duration
 }
 
 // StatsConfig tunes stats collection.

@@ -101,7 +101,19 @@ func (s *Server) open(ctx context.Context) error {
 	s.recorder.Start()
 	proxies, _ := cfg.trustedProxies()
 	s.metrics = metrics.New()
-	s.hub = hub.New(hub.Config{MaxMessageSize: cfg.Realtime.MaxMessageSize, Logger: s.logger}, cfg.Clock, s.recorder)
+	s.hub = hub.New(hub.Config{MaxMessageSize: cfg.Realtime.MaxMessageSize, Logger: s.logger,
+		History: hub.HistoryConfig{Retention: cfg.History.Retention, PersistedRetention: cfg.History.PersistedRetention}},
+		cfg.Clock, s.recorder, store)
+	s.hub.Start()
+	apps, err := store.Apps(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range apps {
+		if err := httpapi.LoadFixtures(ctx, store, s.hub, a.ID); err != nil {
+			return err
+		}
+	}
 	s.realtime = realtime.New(realtime.Config{
 		ConnectionStateTTL: cfg.Realtime.ConnectionStateTTL,
 		MaxIdleInterval:    cfg.Realtime.MaxIdleInterval,
@@ -114,7 +126,7 @@ func (s *Server) open(ctx context.Context) error {
 		ProvisioningToken: cfg.Admin.ProvisioningToken,
 		TrustedProxies:    proxies,
 		AccountID:         accountID,
-	}, httpapi.Deps{Store: store, Auth: authn, Stats: s.recorder, Clock: cfg.Clock, Logger: s.logger, Metrics: s.metrics})
+	}, httpapi.Deps{Store: store, Auth: authn, Hub: s.hub, Stats: s.recorder, Clock: cfg.Clock, Logger: s.logger, Metrics: s.metrics})
 	metricsHandler := s.metrics.Handler()
 	// REST and realtime share one listener (protocol.md §A.1): the
 	// WebSocket upgrade lives at "/".
@@ -183,6 +195,11 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 		if s.http != nil {
 			if err := s.http.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs = append(errs, err)
+			}
+		}
+		if s.hub != nil {
+			if err := s.hub.Close(ctx); err != nil {
 				errs = append(errs, err)
 			}
 		}
