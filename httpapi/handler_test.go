@@ -17,6 +17,7 @@ import (
 	"github.com/heraldrt/herald"
 	"github.com/heraldrt/herald/auth"
 	"github.com/heraldrt/herald/httpapi"
+	"github.com/heraldrt/herald/hub"
 	"github.com/heraldrt/herald/sqlitestore"
 	"github.com/heraldrt/herald/stats"
 	"github.com/vmihailenco/msgpack/v5"
@@ -27,6 +28,7 @@ type env struct {
 	store *sqlitestore.DB
 	cache *auth.KeyCache
 	rec   *stats.Recorder
+	hub   *hub.Hub
 	root  *herald.Key
 	subs  *herald.Key
 	clock *fakeClock
@@ -64,7 +66,10 @@ func newEnv(t *testing.T, o opts) *env {
 	a := auth.New(auth.Config{AllowInsecureBasic: o.insecure}, e.cache, db, clock)
 	e.rec = stats.New(stats.Config{FlushInterval: time.Hour}, db, clock)
 	o.cfg.AccountID = "acct1"
-	h := httpapi.New(o.cfg, httpapi.Deps{Store: db, Auth: a, Stats: e.rec, Clock: clock})
+	e.hub = hub.New(hub.Config{}, clock, e.rec, db)
+	e.hub.Start()
+	t.Cleanup(func() { e.hub.Close(context.Background()) })
+	h := httpapi.New(o.cfg, httpapi.Deps{Store: db, Auth: a, Hub: e.hub, Stats: e.rec, Clock: clock})
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
 	return e

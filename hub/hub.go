@@ -50,6 +50,7 @@ type Hub struct {
 
 	stats   StatsSink
 	history *historyWriter
+	serial  atomic.Uint64
 }
 
 // StatsSink receives counters (the stats recorder implements it).
@@ -87,7 +88,7 @@ func (h *Hub) MaxMessageSize() int { return h.cfg.MaxMessageSize }
 type channel struct {
 	app, name string
 
-	serial atomic.Uint64
+	serial *atomic.Uint64 // the hub's counter, shared by every channel
 
 	mu       sync.RWMutex
 	attached map[*Attachment]struct{}
@@ -125,7 +126,7 @@ func (h *Hub) channel(app, name string, create bool) *channel {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if c = h.channels[k]; c == nil {
-		c = &channel{app: app, name: name, attached: map[*Attachment]struct{}{}, members: map[memberKey]*herald.PresenceMessage{}}
+		c = &channel{app: app, name: name, serial: &h.serial, attached: map[*Attachment]struct{}{}, members: map[memberKey]*herald.PresenceMessage{}}
 		h.channels[k] = c
 	}
 	return c
@@ -143,11 +144,11 @@ func (h *Hub) release(c *channel) {
 	}
 }
 
-// nextSerial returns the channel's next serial: 16 hex digits of
-// (unix ms << 20 | sequence), never less than the previous one plus one.
-// Serials thus sort in publish order as strings, and keep doing so across
-// restarts and channel re-creation (history is ordered by them), as long as
-// the clock does not step back by more than the gap.
+// nextSerial returns the next serial: 16 hex digits of (unix ms << 20 |
+// sequence), from one counter for the whole hub. Serials thus sort in
+// publish order as strings, never repeat when an idle channel is released
+// and created again, and keep increasing across restarts (history is
+// ordered by them) unless the clock steps back by more than the gap.
 func (c *channel) nextSerial(now time.Time) string {
 	floor := uint64(now.UnixMilli()) << 20
 	for {

@@ -136,6 +136,9 @@ func (h *Hub) prepare(channel string, p *auth.Principal, msgs []*herald.Message)
 		switch {
 		case m.ClientID == "":
 			m.ClientID = p.ClientID // identified: stamp; otherwise stays empty
+			if m.Size > 0 {
+				m.Size += len(p.ClientID) // the stamped id counts too (TO3l8a)
+			}
 		case p.ClientID != "" && m.ClientID != p.ClientID:
 			return herald.Errorf(herald.CodeInvalidClientID,
 				"Message %d has clientId %q but the connection is identified as %q", i, m.ClientID, p.ClientID)
