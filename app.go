@@ -19,9 +19,12 @@ type App struct {
 	Name      string
 	Status    AppStatus
 	// TLSOnly refuses token connections over plain transports (40311).
-	TLSOnly  bool
-	Created  time.Time
-	Modified time.Time
+	TLSOnly bool
+	// RevokeByChannel enables revokeTokens "channel:" targets, which Ably
+	// enables per account on request (40121 otherwise).
+	RevokeByChannel bool
+	Created         time.Time
+	Modified        time.Time
 }
 
 // Namespace is a channel namespace's settings (the part of a channel name

@@ -98,6 +98,7 @@ type Store interface {
 	StatsStore
 	TokenStore
 	HistoryStore
+	RevocationStore
 	// Meta reads a string setting (e.g. the installation's account id);
 	// missing settings return "" and no error.
 	Meta(ctx context.Context, name string) (string, error)

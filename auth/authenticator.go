@@ -28,7 +28,11 @@ type Authenticator struct {
 	storedCache  *boundedCache[*herald.StoredToken]
 	capabilities capabilityCache
 	jwtCaps      *boundedCache[*Capability]
+	revocations  *RevocationIndex
 }
+
+// Revocations returns the authenticator's revocation index.
+func (a *Authenticator) Revocations() *RevocationIndex { return a.revocations }
 
 // New returns an Authenticator. tokens keeps persisted tokens (nil: tokens
 // whose capability does not fit inline are refused). A nil clock means the
@@ -43,6 +47,7 @@ func New(cfg Config, keys *KeyCache, tokens herald.TokenStore, clock herald.Cloc
 		storedCache:  newBoundedCache[*herald.StoredToken](10_000),
 		capabilities: capabilityCache{newBoundedCache[*Capability](10_000)},
 		jwtCaps:      newBoundedCache[*Capability](10_000),
+		revocations:  NewRevocationIndex(),
 	}
 }
 

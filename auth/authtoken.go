@@ -19,6 +19,10 @@ func (a *Authenticator) token(ctx context.Context, c Credentials) (*Principal, e
 	if p.App.TLSOnly && !c.TLS {
 		return nil, herald.Errorf(herald.CodeTLSRequired, "Application %q requires TLS", p.AppID)
 	}
+	p.TokenClientID = tokenClientID
+	if err := a.revocations.Check(p, a.clock.Now()); err != nil {
+		return nil, err
+	}
 	if err := ResolveClientID(p, tokenClientID, hasTokenClientID, c); err != nil {
 		return nil, err
 	}

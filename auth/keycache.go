@@ -45,6 +45,9 @@ type KeyCacheConfig struct {
 	// made by other processes (the CLI, other nodes). Default 1s.
 	PollInterval time.Duration
 	Logger       *slog.Logger
+	// OnReload, if set, runs after every reload (e.g. to close connections
+	// of keys that were revoked meanwhile). It must not call Load.
+	OnReload func()
 }
 
 // KeyCache answers key lookups by keyName from memory, so verifying a
@@ -127,8 +130,18 @@ func (c *KeyCache) poll() {
 	}
 }
 
-// Load rebuilds the cache from the store.
+// Load rebuilds the cache from the store, then runs OnReload.
 func (c *KeyCache) Load(ctx context.Context) error {
+	if err := c.load(ctx); err != nil {
+		return err
+	}
+	if c.cfg.OnReload != nil {
+		c.cfg.OnReload()
+	}
+	return nil
+}
+
+func (c *KeyCache) load(ctx context.Context) error {
 	c.reloadMu.Lock()
 	defer c.reloadMu.Unlock()
 	gen, err := c.store.Generation(ctx)

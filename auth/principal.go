@@ -55,6 +55,9 @@ type Principal struct {
 	Expires time.Time
 	// Revocable reports a token from a key with revocableTokens.
 	Revocable bool
+	// TokenClientID is the clientId claim of the token itself ("*" for a
+	// wildcard token), which revocation "clientId:" targets match.
+	TokenClientID string
 	// RevocationKey is a JWT's x-ably-revocation-key.
 	RevocationKey string
 	// ChannelClaims maps capability resources to JWT channel-scoped claims

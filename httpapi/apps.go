@@ -22,6 +22,9 @@ type provisionRequest struct {
 	Channels   []json.RawMessage `json:"channels"`
 	Limits     json.RawMessage   `json:"limits"`
 	Name       string            `json:"name"`
+	// RevokeByChannel (Herald's extension) enables "channel:" revocation
+	// targets for the app, which Ably enables per account on request.
+	RevokeByChannel bool `json:"revokeByChannel"`
 }
 
 type provisionKey struct {
@@ -139,7 +142,7 @@ func (h *Handler) buildProvisioning(req *provisionRequest) (*herald.Provisioning
 	now := h.deps.Clock.Now()
 	app := &herald.App{
 		ID: auth.NewAppID(), AccountID: h.cfg.AccountID, Name: req.Name,
-		Status: herald.AppEnabled, Created: now, Modified: now,
+		Status: herald.AppEnabled, Created: now, Modified: now, RevokeByChannel: req.RevokeByChannel,
 	}
 	if app.Name == "" {
 		app.Name = "sandbox-" + app.ID

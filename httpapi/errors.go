@@ -27,8 +27,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	} else {
 		logger.Debug("request refused", "method", r.Method, "path", r.URL.Path, "code", e.Code, "msg", e.Message)
 	}
-	w.Header().Set("X-Ably-Errorcode", strconv.Itoa(e.Code))
-	w.Header().Set("X-Ably-Errormessage", headerSafe(e.Message))
+	writeErrorHeaders(w, e)
 	if werr := write(w, r, e.StatusCode, errorBody{Error: e}); werr != nil {
 		logger.Debug("writing error response failed", "err", werr)
 	}
@@ -46,4 +45,9 @@ func headerSafe(s string) string {
 		b = b[:1024]
 	}
 	return string(b)
+}
+
+func writeErrorHeaders(w http.ResponseWriter, e *herald.Error) {
+	w.Header().Set("X-Ably-Errorcode", strconv.Itoa(e.Code))
+	w.Header().Set("X-Ably-Errormessage", headerSafe(e.Message))
 }

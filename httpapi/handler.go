@@ -40,6 +40,8 @@ type Deps struct {
 	Logger *slog.Logger
 	// Metrics counts authentication failures (nil: not counted).
 	Metrics interface{ AuthFailed(code int) }
+	// Revoker pushes revocations to live connections (nil: none).
+	Revoker Revoker
 	// Fallback serves requests no REST route matches (the realtime
 	// WebSocket endpoint at "/"); nil means 404.
 	Fallback http.Handler
@@ -80,6 +82,7 @@ func (h *Handler) routes() {
 	h.handle("/apps", methods{"POST": h.postApps})
 	h.handle("/apps/{appID}", methods{"DELETE": h.deleteApp})
 	h.handle("/keys/{keyName}/requestToken", methods{"POST": h.requestToken})
+	h.handle("/keys/{keyName}/revokeTokens", methods{"POST": h.revokeTokens})
 	h.handle("/channels", methods{"GET": h.listChannels})
 	h.handle("/channels/{channel}", methods{"GET": h.getChannel})
 	h.handle("/channels/{channel}/messages", methods{"GET": h.getHistory, "POST": h.postMessages})

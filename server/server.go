@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldrt/herald"
@@ -33,6 +34,8 @@ type Server struct {
 	recorder *stats.Recorder
 	hub      *hub.Hub
 	metrics  *metrics.Metrics
+	janitor  *janitor
+	live     atomic.Pointer[realtime.Handler] // s.realtime, for callbacks from other goroutines
 	realtime *realtime.Handler
 	handler  http.Handler
 	ln       net.Listener
@@ -90,13 +93,24 @@ func (s *Server) open(ctx context.Context) error {
 			return err
 		}
 	}
-	s.keys = auth.NewKeyCache(store, auth.KeyCacheConfig{PollInterval: cfg.Auth.KeyCachePoll, Logger: s.logger})
+	s.keys = auth.NewKeyCache(store, auth.KeyCacheConfig{PollInterval: cfg.Auth.KeyCachePoll, Logger: s.logger,
+		// Key revocations and app changes close live connections (40131).
+		OnReload: func() {
+			if rt := s.live.Load(); rt != nil {
+				rt.RecheckKeys()
+			}
+		}})
 	if err := s.keys.Start(ctx); err != nil {
 		return err
 	}
 	authn := auth.New(auth.Config{
 		AllowInsecureBasic: cfg.Auth.InsecureAllowBasicAuth || cfg.Admin.Dev,
 	}, s.keys, store, cfg.Clock)
+	rules, err := store.Revocations(ctx, cfg.Clock.Now())
+	if err != nil {
+		return err
+	}
+	authn.Revocations().Load(rules)
 	s.recorder = stats.New(stats.Config{FlushInterval: cfg.Stats.FlushInterval, Logger: s.logger}, store, cfg.Clock)
 	s.recorder.Start()
 	proxies, _ := cfg.trustedProxies()
@@ -121,12 +135,13 @@ func (s *Server) open(ctx context.Context) error {
 		MaxMessageSize:     cfg.Realtime.MaxMessageSize,
 		TrustedProxies:     proxies,
 	}, realtime.Deps{Auth: authn, Hub: s.hub, Clock: cfg.Clock, Logger: s.logger, Stats: s.recorder, Metrics: s.metrics})
+	s.live.Store(s.realtime)
 	rest := httpapi.New(httpapi.Config{
 		Provisioning:      cfg.Admin.Dev || cfg.Admin.ProvisioningToken != "",
 		ProvisioningToken: cfg.Admin.ProvisioningToken,
 		TrustedProxies:    proxies,
 		AccountID:         accountID,
-	}, httpapi.Deps{Store: store, Auth: authn, Hub: s.hub, Stats: s.recorder, Clock: cfg.Clock, Logger: s.logger, Metrics: s.metrics})
+	}, httpapi.Deps{Store: store, Auth: authn, Hub: s.hub, Revoker: s.realtime, Stats: s.recorder, Clock: cfg.Clock, Logger: s.logger, Metrics: s.metrics})
 	metricsHandler := s.metrics.Handler()
 	// REST and realtime share one listener (protocol.md §A.1): the
 	// WebSocket upgrade lives at "/".
@@ -141,6 +156,8 @@ func (s *Server) open(ctx context.Context) error {
 		}
 		rest.ServeHTTP(w, r)
 	})
+
+	s.janitor = newJanitor(store, authn, cfg.Clock, s.logger)
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
@@ -190,6 +207,9 @@ func (s *Server) Done() <-chan error { return s.serveErr }
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		if s.janitor != nil {
+			s.janitor.close()
+		}
 		if s.realtime != nil {
 			s.realtime.Close(ctx)
 		}

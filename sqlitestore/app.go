@@ -9,7 +9,7 @@ import (
 	"github.com/heraldrt/herald"
 )
 
-const appColumns = `id, account_id, name, status, tls_only, created, modified`
+const appColumns = `id, account_id, name, status, tls_only, created, modified, revoke_by_channel`
 
 // execer is what inserts need from *sql.DB and *sql.Tx, so CreateApp and
 // Provision share one insert.
@@ -30,9 +30,9 @@ func (s *DB) CreateApp(ctx context.Context, app *herald.App) error {
 // insertApp inserts app; its errors lack the package prefix so that
 // Provision can wrap them in its own context.
 func insertApp(ctx context.Context, db execer, app *herald.App) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		app.ID, app.AccountID, app.Name, string(app.Status), boolInt(app.TLSOnly),
-		millis(app.Created), millis(app.Modified))
+		millis(app.Created), millis(app.Modified), boolInt(app.RevokeByChannel))
 	switch {
 	case isDuplicate(err):
 		return fmt.Errorf("create app %q: %w", app.ID, herald.ErrConflict)
@@ -82,9 +82,9 @@ func (s *DB) Apps(ctx context.Context) ([]*herald.App, error) {
 func (s *DB) UpdateApp(ctx context.Context, app *herald.App) error {
 	s.touch(&app.Modified)
 	res, err := s.db.ExecContext(ctx, `
-		UPDATE apps SET account_id = ?, name = ?, status = ?, tls_only = ?, modified = ?
+		UPDATE apps SET account_id = ?, name = ?, status = ?, tls_only = ?, modified = ?, revoke_by_channel = ?
 		WHERE id = ?`,
-		app.AccountID, app.Name, string(app.Status), boolInt(app.TLSOnly), millis(app.Modified), app.ID)
+		app.AccountID, app.Name, string(app.Status), boolInt(app.TLSOnly), millis(app.Modified), boolInt(app.RevokeByChannel), app.ID)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: update app %q: %w", app.ID, err)
 	}
@@ -124,7 +124,7 @@ func scanApp(sc scanner) (*herald.App, error) {
 		status            string
 		created, modified int64
 	)
-	if err := sc.Scan(&app.ID, &app.AccountID, &app.Name, &status, &app.TLSOnly, &created, &modified); err != nil {
+	if err := sc.Scan(&app.ID, &app.AccountID, &app.Name, &status, &app.TLSOnly, &created, &modified, &app.RevokeByChannel); err != nil {
 		return nil, err
 	}
 	app.Status = herald.AppStatus(status)
