@@ -150,9 +150,9 @@ func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request) error {
 }
 
 type batchPresenceItem struct {
-	Channel  string          `json:"channel"`
-	Presence json.RawMessage `json:"presence,omitempty"`
-	Error    *herald.Error   `json:"error,omitempty"`
+	Channel  string        `json:"channel"`
+	Presence *[]any        `json:"presence,omitempty"`
+	Error    *herald.Error `json:"error,omitempty"`
 }
 
 // getBatchPresence answers GET /presence?channels=a,b (RSC24): the members
@@ -185,7 +185,13 @@ func (h *Handler) getBatchPresence(w http.ResponseWriter, r *http.Request) error
 			if err != nil {
 				return err
 			}
-			item.Presence = body
+			// Embed the members as plain values so that the response's
+			// own format (JSON or msgpack) carries them as objects.
+			members := []any{}
+			if err := json.Unmarshal(body, &members); err != nil {
+				return err
+			}
+			item.Presence = &members
 			res.SuccessCount++
 		}
 		res.Results = append(res.Results, item)

@@ -32,7 +32,6 @@ func (e *env) tokenFor(t *testing.T, p auth.TokenParams) string {
 
 func bearer(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
 
-
 type histMsg struct {
 	ID       string         `json:"id" msgpack:"id"`
 	Name     string         `json:"name" msgpack:"name"`

@@ -158,15 +158,19 @@ func (c *channel) nextSerial(now time.Time) string {
 			n = floor
 		}
 		if c.serial.CompareAndSwap(last, n) {
-			var b [16]byte
-			const hex = "0123456789abcdef"
-			for i := 15; i >= 0; i-- {
-				b[i] = hex[n&15]
-				n >>= 4
-			}
-			return string(b[:])
+			return formatSerial(n)
 		}
 	}
+}
+
+func formatSerial(n uint64) string {
+	var b [16]byte
+	const hex = "0123456789abcdef"
+	for i := 15; i >= 0; i-- {
+		b[i] = hex[n&15]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 // Occupancy is a channel's occupancy metrics (CHM2).

@@ -96,6 +96,10 @@ func (h *Hub) publish(c *channel, p *auth.Principal, msgs []*herald.Message, opt
 	d := &Delivery{App: c.app, Channel: c.name, Origin: opts.ConnectionID, Messages: msgs, Timestamp: now}
 	if opts.ConnectionID != "" {
 		d.ID = opts.ConnectionID + ":" + strconv.FormatInt(opts.MsgSerial, 10)
+	} else {
+		// A REST publish has no connection: its messages still get ids,
+		// "<random>:<index>", as SDK-generated idempotent ids look (RSL1k).
+		d.ID = auth.RandomID(12)
 	}
 	serials := make([]string, len(msgs))
 	for i, m := range msgs {
@@ -214,8 +218,15 @@ func (a *Attachment) canReceive(d *Delivery) bool {
 // client has a point to resume from.
 func (a *Attachment) Serial() string {
 	a.ch.mu.RLock()
-	defer a.ch.mu.RUnlock()
-	return a.ch.last
+	last := a.ch.last
+	a.ch.mu.RUnlock()
+	if last != "" {
+		return last
+	}
+	// The channel was idle (or new) on this node: serials come from one
+	// hub-wide counter, so its current value is at or after every message
+	// the channel has, which is what untilAttach needs (RTL10b).
+	return formatSerial(a.ch.serial.Load())
 }
 
 // Since returns the deliveries after serial that the attachment may

@@ -330,3 +330,42 @@ func TestConnectionStateTTL_MembersLeave(t *testing.T) {
 		t.Fatalf("leave after state TTL %+v", pm.Presence[0])
 	}
 }
+
+func TestRevocation_LiveConnections(t *testing.T) {
+	e := newEnv(t, realtime.Config{})
+	ctx := context.Background()
+	e.root.RevocableTokens = true
+	// (the env's root key becomes revocable for this test)
+	e.keys.Invalidate(ctx)
+	ent, _ := e.keys.Lookup(ctx, e.root.KeyName())
+	ent.Key.RevocableTokens = true
+	tok := func(cid string) string {
+		td, err := e.a.Issue(ctx, ent, auth.TokenParams{ClientID: cid, HasClientID: true}, time.Now().Add(-time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return td.Token
+	}
+	alice := e.dial(t, q("access_token", tok("alice")))
+	alice.expect(protocol.ActionConnected)
+	bob := e.dial(t, q("access_token", tok("bob")))
+	bob.expect(protocol.ActionConnected)
+	now := time.Now()
+	rule := &herald.Revocation{AppID: "app1", KeyName: e.root.KeyName(), Type: herald.TargetClientID, Value: "alice",
+		IssuedBefore: now, AppliesAt: now, Expires: now.Add(time.Hour)}
+	e.a.Revocations().Add(rule)
+	e.rt.ApplyRevocations("app1", []*herald.Revocation{rule})
+	pm := alice.expect(protocol.ActionDisconnected)
+	if pm.Error == nil || pm.Error.Code != 40141 || pm.Error.StatusCode != 401 {
+		t.Fatalf("alice: %+v", pm.Error)
+	}
+	// bob is untouched; with a reauth margin he first gets an AUTH hint.
+	rb := &herald.Revocation{AppID: "app1", KeyName: e.root.KeyName(), Type: herald.TargetClientID, Value: "bob",
+		IssuedBefore: now, AppliesAt: time.Now().Add(300 * time.Millisecond), Expires: now.Add(time.Hour)}
+	e.a.Revocations().Add(rb)
+	e.rt.ApplyRevocations("app1", []*herald.Revocation{rb})
+	bob.expect(protocol.ActionAuth)
+	if pm := bob.expect(protocol.ActionDisconnected); pm.Error.Code != 40141 {
+		t.Fatalf("bob after the margin: %+v", pm.Error)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,59 @@ func TestConfig_Validate(t *testing.T) {
 	ok := server.Config{HTTP: server.HTTPConfig{TrustedProxies: []string{"10.0.0.0/8", "::1"}}}
 	if err := ok.Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// Revocation rules survive a restart: they are loaded from the store.
+func TestRevocation_SurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	cfg := server.Config{HTTP: server.HTTPConfig{Listen: "127.0.0.1:0"}, Store: server.StoreConfig{DataDir: dir}, Admin: server.AdminConfig{Dev: true}}
+	srv, err := server.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := srv.Bootstrap.Key
+	k.RevocableTokens = true
+	if err := srv.Store().UpdateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	srv.KeyCache().Invalidate(ctx)
+	base := "http://" + srv.Addr().String()
+	do := func(base, method, path, body string, basic bool, bearer string) *http.Response {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Ably-Version", "6")
+		if basic {
+			req.SetBasicAuth(k.KeyName(), k.Secret)
+		}
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := do(base, "POST", "/keys/"+k.KeyName()+"/requestToken", `{"clientId":"alice"}`, true, "")
+	var td struct{ Token string }
+	json.NewDecoder(r.Body).Decode(&td)
+	r.Body.Close()
+	time.Sleep(2 * time.Millisecond)
+	if r := do(base, "POST", "/keys/"+k.KeyName()+"/revokeTokens", `{"targets":["clientId:alice"]}`, true, ""); r.StatusCode != 201 {
+		t.Fatalf("revoke: %d", r.StatusCode)
+	}
+	srv.Close(ctx)
+	srv2, err := server.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv2.Close(ctx)
+	r = do("http://"+srv2.Addr().String(), "GET", "/stats", "", false, td.Token)
+	var e struct{ Error struct{ Code int } }
+	json.NewDecoder(r.Body).Decode(&e)
+	if r.StatusCode != 401 || e.Error.Code != 40141 {
+		t.Fatalf("after restart: %d %d", r.StatusCode, e.Error.Code)
 	}
 }
