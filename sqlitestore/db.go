@@ -63,6 +63,11 @@ type DB struct {
 	keyStmt        *sql.Stmt
 	generationStmt *sql.Stmt
 	addStatStmt    *sql.Stmt
+	// History writes are prepared up front too; history reads are
+	// prepared on first use of each query shape (history_query.go).
+	appendMessageStmt  *sql.Stmt
+	appendPresenceStmt *sql.Stmt
+	queries            stmtCache
 
 	closeOnce sync.Once
 	closeErr  error
@@ -110,6 +115,8 @@ func (s *DB) prepare(ctx context.Context) error {
 		{&s.keyStmt, `SELECT ` + keyColumns + ` FROM keys WHERE app_id = ? AND id = ?`},
 		{&s.generationStmt, `SELECT CAST(value AS INTEGER) FROM meta WHERE name = '` + generationName + `'`},
 		{&s.addStatStmt, addStat},
+		{&s.appendMessageStmt, appendMessage},
+		{&s.appendPresenceStmt, appendPresence},
 	} {
 		stmt, err := s.db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -145,11 +152,13 @@ func (s *DB) Close() error {
 	s.closeOnce.Do(func() {
 		// Closing the pool closes the statements' connections; the Stmts
 		// only need releasing from database/sql's bookkeeping.
-		for _, st := range []*sql.Stmt{s.keyStmt, s.generationStmt, s.addStatStmt} {
+		for _, st := range []*sql.Stmt{s.keyStmt, s.generationStmt, s.addStatStmt,
+			s.appendMessageStmt, s.appendPresenceStmt} {
 			if st != nil {
 				st.Close()
 			}
 		}
+		s.queries.close()
 		s.closeErr = s.db.Close()
 	})
 	return s.closeErr

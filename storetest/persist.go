@@ -34,6 +34,14 @@ func RunPersistence(t *testing.T, open func(t *testing.T, dir string) herald.Sto
 	wantStats := []herald.StatsRecord{
 		{AppID: "app1", Minute: minute(0), Entries: map[string]int64{"messages": 3, "bytes": 30}},
 	}
+	msgs := []*herald.Message{message(0, ts(0)), message(1, ts(1))}
+	msgs[1].Data = herald.Data{Kind: herald.DataBinary, Bytes: []byte{0x00, 0xff}}
+	msgs[1].Extras = map[string]any{"headers": map[string]any{"n": float64(1)}}
+	events := []*herald.PresenceMessage{
+		presenceEvent(2, 0, herald.PresenceEnter, ts(2)),
+		presenceEvent(2, 1, herald.PresenceLeave, ts(2)),
+	}
+	historyQuery := herald.HistoryQuery{AppID: "app1", Channel: "persisted:room", Forwards: true}
 
 	type snapshot struct {
 		Apps       []*herald.App
@@ -41,6 +49,8 @@ func RunPersistence(t *testing.T, open func(t *testing.T, dir string) herald.Sto
 		Namespaces []*herald.Namespace
 		Channels   []*herald.ChannelFixture
 		Stats      []herald.StatsRecord
+		Messages   []*herald.Message
+		Presence   []*herald.PresenceMessage
 		Account    string
 		Generation int64
 	}
@@ -54,6 +64,8 @@ func RunPersistence(t *testing.T, open func(t *testing.T, dir string) herald.Sto
 			Namespaces: namespaces(t, s, "app1"),
 			Channels:   fixtures(t, s, "app1"),
 			Stats:      stats(t, s, herald.StatsQuery{AppID: "app1", Forwards: true}),
+			Messages:   history(t, s, historyQuery),
+			Presence:   presenceHistory(t, s, historyQuery),
 			Account:    account,
 			Generation: generation(t, s),
 		}
@@ -69,12 +81,16 @@ func RunPersistence(t *testing.T, open func(t *testing.T, dir string) herald.Sto
 		addStats(t, s, "app1", minute(0), map[string]int64{"messages": 1, "bytes": 30})
 		addStats(t, s, "app1", minute(0), map[string]int64{"messages": 2})
 		check(t, "SetMeta", s.SetMeta(ctx, "account", "acct-1"))
+		appendMessages(t, s, "app1", "persisted:room", msgs...)
+		appendPresence(t, s, "app1", "persisted:room", 2, events...)
 		want = snapshot{
 			Apps:       []*herald.App{p.App, plain},
 			Keys:       append(append([]*herald.Key{}, p.Keys...), spaced),
 			Namespaces: p.Namespaces,
 			Channels:   p.Channels,
 			Stats:      wantStats,
+			Messages:   msgs,
+			Presence:   events,
 			Account:    "acct-1",
 			Generation: generation(t, s),
 		}

@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) herald.Store) {
 		{"Provision", testProvision},
 		{"Stats", testStats},
 		{"Tokens", testTokens},
+		{"Revocations", testRevocations},
+		{"History", testHistory},
 		{"Meta", testMeta},
 		{"Close", testClose},
 	}
