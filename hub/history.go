@@ -110,10 +110,18 @@ func (w *historyWriter) Flush(ctx context.Context) error {
 	w.queue = nil
 	w.mu.Unlock()
 	var firstErr error
-	for _, it := range q {
+	for i := 0; i < len(q); i++ {
+		it := q[i]
 		var err error
 		if it.msgs != nil {
-			err = w.store.AppendMessages(ctx, it.app, it.channel, it.msgs)
+			// Consecutive publishes on one channel go in one transaction:
+			// the store's batch path is several times cheaper per message.
+			msgs := it.msgs
+			for i+1 < len(q) && q[i+1].msgs != nil && q[i+1].app == it.app && q[i+1].channel == it.channel {
+				i++
+				msgs = append(msgs[:len(msgs):len(msgs)], q[i].msgs...)
+			}
+			err = w.store.AppendMessages(ctx, it.app, it.channel, msgs)
 		} else {
 			err = w.store.AppendPresence(ctx, it.app, it.channel, it.serial, it.presence)
 		}
