@@ -41,6 +41,7 @@ func (h *Handler) connect(ws *websocket.Conn, params connectParams) {
 		c.sendConnected(resumeErr)
 	}
 	c.scheduleTokenTimers()
+	c.watchRevocation()
 	go c.writer(t)
 	c.reader(t)
 }

@@ -215,6 +215,7 @@ func (c *Connection) reauth(pm *protocol.ProtocolMessage) {
 	c.mu.Unlock()
 	c.scheduleTokenTimers()
 	c.sendConnected(nil)
+	c.watchRevocation()
 	for name, a := range atts {
 		if !a.Update(p) {
 			c.loseChannel(name, a)

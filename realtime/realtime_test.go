@@ -369,3 +369,25 @@ func TestRevocation_LiveConnections(t *testing.T) {
 		t.Fatalf("bob after the margin: %+v", pm.Error)
 	}
 }
+
+// A connection that opens inside a rule's reauth margin still gets the hint
+// and the enforcement at appliesAt.
+func TestRevocation_ConnectDuringMargin(t *testing.T) {
+	e := newEnv(t, realtime.Config{})
+	ctx := context.Background()
+	ent, _ := e.keys.Lookup(ctx, e.root.KeyName())
+	ent.Key.RevocableTokens = true
+	td, err := e.a.Issue(ctx, ent, auth.TokenParams{ClientID: "x", HasClientID: true}, time.Now().Add(-time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	e.a.Revocations().Add(&herald.Revocation{AppID: "app1", KeyName: e.root.KeyName(), Type: herald.TargetClientID, Value: "x",
+		IssuedBefore: now, AppliesAt: now.Add(400 * time.Millisecond), Expires: now.Add(time.Hour)})
+	c := e.dial(t, q("access_token", td.Token))
+	c.expect(protocol.ActionConnected)
+	c.expect(protocol.ActionAuth)
+	if pm := c.expect(protocol.ActionDisconnected); pm.Error.Code != 40141 {
+		t.Fatalf("after the margin: %+v", pm.Error)
+	}
+}

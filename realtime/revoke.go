@@ -75,3 +75,19 @@ func (h *Handler) RecheckKeys() {
 		}
 	}
 }
+
+// watchRevocation arms enforcement for a rule that covers the connection's
+// token but is still inside its reauth margin: the connection gets the AUTH
+// hint now and is checked again at appliesAt. Connect and in-band re-auth
+// call it, so a token covered by a pending rule is enforced however late
+// the connection came.
+func (c *Connection) watchRevocation() {
+	at, ok := c.h.deps.Auth.Revocations().Match(c.Principal())
+	if !ok {
+		return
+	}
+	if d := at.Sub(c.h.deps.Clock.Now()); d > 0 {
+		c.send(&protocol.ProtocolMessage{Action: protocol.ActionAuth})
+		time.AfterFunc(d, c.enforceRevocation)
+	}
+}
