@@ -12,23 +12,19 @@ import (
 // an embedded-token JWT (§4.2) whose inner token decides everything except
 // that the outer exp may not be later than the inner expiry.
 func (a *Authenticator) verifyJWTPrincipal(ctx context.Context, tok string, depth int) (*Principal, string, bool, error) {
-	if depth == 0 {
-		inner, outerExp, hasOuterExp, found, err := EmbeddedToken(tok)
-		if err != nil {
-			return nil, "", false, err
-		}
-		if found {
-			p, cid, hasCID, err := a.verifyAnyToken(ctx, inner, depth+1)
-			if err != nil {
-				return nil, "", false, err
-			}
-			if err := CheckEmbeddedExpiry(outerExp, hasOuterExp, p.Expires); err != nil {
-				return nil, "", false, err
-			}
-			return p, cid, hasCID, nil
+	h, err := ParseJWTHeader(tok)
+	if err != nil && depth > 0 {
+		return nil, "", false, err
+	}
+	// An Ably JWT names its key in kid and uses HS256; anything else (or an
+	// x-ably-token in the header) can only be an embedded-token JWT, whose
+	// claims are read without a signature check. Checking the header first
+	// keeps the common case to one header decode.
+	if depth == 0 && (err != nil || h.Token != "" || h.Kid == "" || h.Alg != "HS256") {
+		if p, cid, hasCID, found, eerr := a.embedded(ctx, tok, depth); found || eerr != nil {
+			return p, cid, hasCID, eerr
 		}
 	}
-	h, err := ParseJWTHeader(tok)
 	if err != nil {
 		return nil, "", false, err
 	}
@@ -36,6 +32,13 @@ func (a *Authenticator) verifyJWTPrincipal(ctx context.Context, tok string, dept
 		return nil, "", false, jwtError("the header has no kid; Ably JWTs name their signing key (appId.keyId) in kid")
 	}
 	e, err := a.keys.Lookup(ctx, h.Kid)
+	if errors.Is(err, herald.ErrNotFound) && depth == 0 {
+		// An outer JWT signed by the customer may use HS256 and a kid of
+		// its own, with the Ably token in its claims.
+		if p, cid, hasCID, found, eerr := a.embedded(ctx, tok, depth); found || eerr != nil {
+			return p, cid, hasCID, eerr
+		}
+	}
 	if errors.Is(err, herald.ErrNotFound) {
 		// Ably answers a JWT for an unknown key with 40400/404 (ably-js
 		// "JWT request with invalid key"); docs/decisions.md.
@@ -44,7 +47,8 @@ func (a *Authenticator) verifyJWTPrincipal(ctx context.Context, tok string, dept
 	if err != nil {
 		return nil, "", false, err
 	}
-	claims, err := VerifyJWT(tok, e.secret, a.clock.Now(), JWTOptions{Revocable: e.Key.RevocableTokens})
+	now := a.clock.Now()
+	claims, err := VerifyJWT(tok, e.jwtSecret(tok, now), now, JWTOptions{Revocable: e.Key.RevocableTokens})
 	if err != nil {
 		return nil, "", false, err
 	}
@@ -92,4 +96,22 @@ func (a *Authenticator) intersected(e *KeyEntry, text string) (*Capability, erro
 	}
 	a.jwtCaps.put(k, c)
 	return c, nil
+}
+
+// embedded verifies an embedded-token JWT (ably-auth §4.2): the inner token
+// decides everything except that the outer exp may not be later than the
+// inner expiry. found is false when tok carries no x-ably-token.
+func (a *Authenticator) embedded(ctx context.Context, tok string, depth int) (*Principal, string, bool, bool, error) {
+	inner, outerExp, hasOuterExp, found, err := EmbeddedToken(tok)
+	if err != nil || !found {
+		return nil, "", false, found, err
+	}
+	p, cid, hasCID, err := a.verifyAnyToken(ctx, inner, depth+1)
+	if err != nil {
+		return nil, "", false, true, err
+	}
+	if err := CheckEmbeddedExpiry(outerExp, hasOuterExp, p.Expires); err != nil {
+		return nil, "", false, true, err
+	}
+	return p, cid, hasCID, true, nil
 }
