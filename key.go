@@ -31,6 +31,12 @@ type Key struct {
 	Status          KeyStatus
 	Created         time.Time
 	Modified        time.Time
+	// PreviousSecret is the secret the last rotation replaced ("" = none).
+	// Until PreviousExpires, Basic auth, token requests, tokens and JWTs made
+	// with it are still accepted, so clients can switch without downtime
+	// (Herald's extension; docs/decisions-control.md "Key rotation").
+	PreviousSecret  string
+	PreviousExpires time.Time
 }
 
 // KeyName returns "appId.keyId", the public part of the key (RSA11).
@@ -39,6 +45,12 @@ func (k *Key) KeyName() string { return k.AppID + "." + k.ID }
 // KeyString returns the full key string "appId.keyId:secret". It is secret:
 // print it once, never log it.
 func (k *Key) KeyString() string { return k.KeyName() + ":" + k.Secret }
+
+// PreviousSecretValid reports whether the previous secret is still accepted
+// at now: there is one and its overlap window has not ended.
+func (k *Key) PreviousSecretValid(now time.Time) bool {
+	return k.PreviousSecret != "" && now.Before(k.PreviousExpires)
+}
 
 // SplitKeyName splits "appId.keyId" at its first '.', reporting whether both
 // halves are non-empty.

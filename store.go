@@ -28,7 +28,7 @@ type KeyStore interface {
 	// Keys returns the keys of appID in creation order; appID "" means all apps.
 	Keys(ctx context.Context, appID string) ([]*Key, error)
 	// UpdateKey replaces the stored name, capability, revocableTokens, status,
-	// secret and modified time of k.
+	// secret, previous secret and its expiry, and modified time of k.
 	UpdateKey(ctx context.Context, k *Key) error
 	// Generation returns a number that changes whenever any app or key
 	// changes, in this process or another one sharing the store, so that key
@@ -90,7 +90,8 @@ type StatsRecord struct {
 // restart; Keys, Namespaces and ChannelFixtures of an unknown app are empty
 // lists while AddStats of one wraps ErrNotFound; Key of a malformed name is
 // ErrNotFound; the store keeps a key's capability text as written (callers
-// apply DefaultCapability).
+// apply DefaultCapability); optional times (a key's PreviousExpires, an
+// access token's Expires, LastUsed and Revoked) come back zero when zero.
 type Store interface {
 	AppStore
 	KeyStore
@@ -99,6 +100,9 @@ type Store interface {
 	TokenStore
 	HistoryStore
 	RevocationStore
+	KeyRotationStore
+	AccessTokenStore
+	AuditStore
 	// Meta reads a string setting (e.g. the installation's account id);
 	// missing settings return "" and no error.
 	Meta(ctx context.Context, name string) (string, error)

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/heraldrt/herald"
 )
@@ -15,6 +16,9 @@ type Config struct {
 	// NonceCacheSize bounds the signed-token-request replay cache. Default
 	// DefaultNonceCacheSize.
 	NonceCacheSize int
+	// Observer, if set, is told about issued tokens and refused
+	// credentials (the audit log).
+	Observer Observer
 }
 
 // Authenticator verifies Credentials against the keys in a KeyCache and
@@ -58,8 +62,18 @@ func (a *Authenticator) Clock() herald.Clock { return a.clock }
 func (a *Authenticator) Keys() *KeyCache { return a.keys }
 
 // Authenticate verifies c and returns the principal it identifies, or a
-// *herald.Error carrying the Ably code for the failure.
+// *herald.Error carrying the Ably code for the failure. Failures are
+// reported to the Observer with the address from RemoteAddr(ctx).
 func (a *Authenticator) Authenticate(ctx context.Context, c Credentials) (*Principal, error) {
+	p, err := a.authenticate(ctx, c)
+	if err != nil {
+		keyName, method := credentialKeyName(c)
+		a.reportFailure(ctx, err, keyName, method)
+	}
+	return p, err
+}
+
+func (a *Authenticator) authenticate(ctx context.Context, c Credentials) (*Principal, error) {
 	switch {
 	case c.Key != "":
 		return a.basic(ctx, c)
@@ -91,7 +105,13 @@ func (a *Authenticator) basic(ctx context.Context, c Credentials) (*Principal, e
 	if err != nil {
 		return nil, err
 	}
-	if !SecretEqual(pk.Secret, e.Key.Secret) {
+	current, previous, stale := e.matchSecret(pk.Secret, a.clock.Now())
+	if !current && !previous {
+		if stale {
+			return nil, herald.Errorf(herald.CodeInvalidCredentials,
+				"Invalid credentials: key %q was rotated and its previous secret stopped working at %s; use the new secret",
+				pk.KeyName, e.Key.PreviousExpires.UTC().Format(time.RFC3339))
+		}
 		return nil, herald.Errorf(herald.CodeInvalidCredentials,
 			"Invalid credentials: wrong secret for key %q", pk.KeyName)
 	}
@@ -105,6 +125,8 @@ func (a *Authenticator) basic(ctx context.Context, c Credentials) (*Principal, e
 		Key:        e.Key,
 		App:        e.App,
 		Capability: e.Capability,
+		// A secret that is both (never in practice) counts as the current.
+		PreviousSecret: previous && !current,
 	}
 	if c.HasClientID {
 		if err := ValidateClientID(c.ClientID); err != nil {

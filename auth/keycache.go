@@ -22,6 +22,11 @@ type KeyEntry struct {
 
 	macs   *macPool // signs and verifies the key's Ably tokens
 	secret []byte   // the secret's bytes, the HS256 key of the key's JWTs
+
+	// The previous secret's MAC pool and bytes, set when the key was rotated
+	// (Key.PreviousSecret) and used only while Key.PreviousSecretValid.
+	prevMACs   *macPool
+	prevSecret []byte
 }
 
 func newKeyEntry(k *herald.Key, app *herald.App, logger *slog.Logger) *KeyEntry {
@@ -30,7 +35,11 @@ func newKeyEntry(k *herald.Key, app *herald.App, logger *slog.Logger) *KeyEntry 
 		logger.Warn("stored key capability does not parse; the key grants nothing", "key", k.KeyName(), "err", err)
 		c = nil
 	}
-	return &KeyEntry{Key: k, App: app, Capability: c, macs: newMACPool(tokenKey(k.Secret)), secret: []byte(k.Secret)}
+	e := &KeyEntry{Key: k, App: app, Capability: c, macs: newMACPool(tokenKey(k.Secret)), secret: []byte(k.Secret)}
+	if k.PreviousSecret != "" {
+		e.prevMACs, e.prevSecret = newMACPool(tokenKey(k.PreviousSecret)), []byte(k.PreviousSecret)
+	}
+	return e
 }
 
 // KeyCacheStore is what the cache reads.
@@ -209,6 +218,14 @@ func (c *KeyCache) Lookup(ctx context.Context, keyName string) (*KeyEntry, error
 	e = newKeyEntry(k, app, c.logger)
 	c.remember(keyName, e)
 	return e, nil
+}
+
+// peek returns the cached entry for keyName, or nil when it is unknown or
+// not loaded; it never reads the store.
+func (c *KeyCache) peek(keyName string) *KeyEntry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.entries[keyName]
 }
 
 // maxMisses bounds how many unknown key names are remembered between loads.

@@ -58,6 +58,9 @@ type Principal struct {
 	// TokenClientID is the clientId claim of the token itself ("*" for a
 	// wildcard token), which revocation "clientId:" targets match.
 	TokenClientID string
+	// PreviousSecret reports Basic auth with the key's previous secret during
+	// a rotation overlap (Key.PreviousExpires ends it).
+	PreviousSecret bool
 	// RevocationKey is a JWT's x-ably-revocation-key.
 	RevocationKey string
 	// ChannelClaims maps capability resources to JWT channel-scoped claims

@@ -229,9 +229,10 @@ func (a *Authenticator) VerifyToken(ctx context.Context, tok string) (*TokenClai
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var want [tokenMACLen]byte
-	e.macs.sum(want[:], appID, body)
-	if !hmac.Equal(want[:], mac) {
+	if ok, stale := e.tokenMACOK(appID, body, mac, a.clock.Now()); !ok {
+		if stale {
+			return nil, nil, nil, errMalformedToken("it was signed with a secret of the key that has since been rotated, and the rotation's overlap has ended")
+		}
 		return nil, nil, nil, errMalformedToken("signature does not verify (was it issued by this server with this key?)")
 	}
 	if err := checkStatus(e); err != nil {

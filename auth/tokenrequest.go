@@ -49,8 +49,17 @@ func macEqual(got, want string) bool {
 // RequestToken issues a token for a TokenRequest posted to
 // /keys/{pathKeyName}/requestToken. A signed request (mac present) needs no
 // caller; an unsigned one needs caller to be Basic auth with the same key
-// (docs/decisions.md "Unsigned token requests").
+// (docs/decisions.md "Unsigned token requests"). Refusals are reported to
+// the Observer.
 func (a *Authenticator) RequestToken(ctx context.Context, pathKeyName string, req *herald.TokenRequest, caller *Principal) (*herald.TokenDetails, error) {
+	td, err := a.requestToken(ctx, pathKeyName, req, caller)
+	if err != nil {
+		a.reportFailure(ctx, err, pathKeyName, "tokenRequest")
+	}
+	return td, err
+}
+
+func (a *Authenticator) requestToken(ctx context.Context, pathKeyName string, req *herald.TokenRequest, caller *Principal) (*herald.TokenDetails, error) {
 	if err := ValidateKeyName(pathKeyName); err != nil {
 		return nil, err
 	}
@@ -73,7 +82,7 @@ func (a *Authenticator) RequestToken(ctx context.Context, pathKeyName string, re
 	if err != nil {
 		return nil, err
 	}
-	if !macEqual(req.MAC, TokenRequestMAC(e.Key.Secret, req)) {
+	if !e.tokenRequestMACOK(req, a.clock.Now()) {
 		return nil, herald.Errorf(herald.CodeInvalidCredentials,
 			"Invalid token request: the mac does not verify with key %q (sign keyName, ttl, capability, clientId, timestamp and nonce, each followed by a newline)", pathKeyName)
 	}
@@ -221,6 +230,9 @@ func (a *Authenticator) Issue(ctx context.Context, e *KeyEntry, p TokenParams, n
 	td := &herald.TokenDetails{
 		Token: tok, KeyName: e.Key.KeyName(), Issued: claims.Issued.UnixMilli(), Expires: claims.Expires.UnixMilli(),
 		Capability: capText,
+	}
+	if a.cfg.Observer != nil {
+		a.cfg.Observer.TokenIssued(e.App.ID, e.Key.KeyName())
 	}
 	if p.HasClientID {
 		td.ClientID = p.ClientID

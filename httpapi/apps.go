@@ -111,6 +111,15 @@ func (h *Handler) postApps(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	setApp(r, p.App.ID)
+	if h.deps.Audit != nil {
+		keyNames := make([]string, len(p.Keys))
+		for i, k := range p.Keys {
+			keyNames[i] = k.KeyName()
+		}
+		details, _ := json.Marshal(map[string]any{"name": p.App.Name, "keys": keyNames})
+		h.deps.Audit.Record(r.Context(), &herald.AuditEntry{Time: p.App.Created, AppID: p.App.ID, Kind: herald.AuditAppCreate,
+			Actor: "provisioning", Target: p.App.ID, Address: r.RemoteAddr, Details: string(details)})
+	}
 	resp := provisionResponse{
 		AppID:      p.App.ID,
 		AccountID:  p.App.AccountID,
@@ -303,6 +312,7 @@ func (h *Handler) deleteApp(w http.ResponseWriter, r *http.Request) error {
 		return herald.Errorf(herald.CodeNotFound, "No such endpoint: %s %s (provisioning is disabled)", r.Method, r.URL.Path)
 	}
 	appID := r.PathValue("appID")
+	actor := "provisioning"
 	if !(h.cfg.ProvisioningToken != "" && bearerMatches(r, h.cfg.ProvisioningToken)) {
 		c, err := h.credentials(r)
 		if err != nil {
@@ -319,6 +329,7 @@ func (h *Handler) deleteApp(w http.ResponseWriter, r *http.Request) error {
 		if p.AppID != appID {
 			return herald.Errorf(herald.CodeForbidden, "The key %q does not belong to app %q", p.KeyName, appID)
 		}
+		actor = "key:" + p.KeyName
 	}
 	if err := h.deps.Store.DeleteApp(r.Context(), appID); err != nil {
 		if errors.Is(err, herald.ErrNotFound) {
@@ -334,6 +345,10 @@ func (h *Handler) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := h.deps.Auth.Keys().Invalidate(r.Context()); err != nil {
 		return err
+	}
+	if h.deps.Audit != nil {
+		h.deps.Audit.Record(r.Context(), &herald.AuditEntry{Time: h.deps.Clock.Now(), AppID: appID, Kind: herald.AuditAppDelete,
+			Actor: actor, Target: appID, Address: r.RemoteAddr})
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

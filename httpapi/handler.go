@@ -42,6 +42,9 @@ type Deps struct {
 	Metrics interface{ AuthFailed(code int) }
 	// Revoker pushes revocations to live connections (nil: none).
 	Revoker Revoker
+	// Audit records revokeTokens calls and provisioned or deleted apps in
+	// the audit log (nil: none).
+	Audit Auditor
 	// Fallback serves requests no REST route matches (the realtime
 	// WebSocket endpoint at "/"); nil means 404.
 	Fallback http.Handler
@@ -122,7 +125,8 @@ func (h *Handler) handle(pattern string, m methods) {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &reqInfo{}
 	sw := &statusWriter{ResponseWriter: w}
-	h.mux.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, rec)))
+	ctx := auth.WithRemoteAddr(context.WithValue(r.Context(), reqInfoKey{}, rec), r.RemoteAddr)
+	h.mux.ServeHTTP(sw, r.WithContext(ctx))
 	if rec.appID != "" && h.deps.Stats != nil && !rec.noCount {
 		status := sw.status
 		if status == 0 {

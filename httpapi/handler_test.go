@@ -41,6 +41,7 @@ func (c *fakeClock) Now() time.Time { return c.t }
 type opts struct {
 	cfg      httpapi.Config
 	insecure bool
+	audit    httpapi.Auditor
 }
 
 func newEnv(t *testing.T, o opts) *env {
@@ -69,7 +70,7 @@ func newEnv(t *testing.T, o opts) *env {
 	e.hub = hub.New(hub.Config{}, clock, e.rec, db)
 	e.hub.Start()
 	t.Cleanup(func() { e.hub.Close(context.Background()) })
-	h := httpapi.New(o.cfg, httpapi.Deps{Store: db, Auth: a, Hub: e.hub, Stats: e.rec, Clock: clock})
+	h := httpapi.New(o.cfg, httpapi.Deps{Store: db, Auth: a, Hub: e.hub, Stats: e.rec, Clock: clock, Audit: o.audit})
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
 	return e

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -14,6 +15,12 @@ import (
 // when there is a reauth margin, and DISCONNECTED 40141 at appliesAt.
 type Revoker interface {
 	ApplyRevocations(appID string, rules []*herald.Revocation)
+}
+
+// Auditor records entries in the audit log. Record must not fail the
+// request: it logs its own errors.
+type Auditor interface {
+	Record(ctx context.Context, e *herald.AuditEntry)
 }
 
 // ReauthMargin is how long allowReauthMargin delays enforcement (Ably: ~30 s).
@@ -112,6 +119,7 @@ func (h *Handler) revokeTokens(w http.ResponseWriter, r *http.Request) error {
 		if h.deps.Revoker != nil {
 			h.deps.Revoker.ApplyRevocations(p.AppID, rules)
 		}
+		h.auditRevocation(r, p.AppID, keyName, rules)
 	}
 	if apiVersion(r) >= 3 {
 		return write(w, r, http.StatusCreated, map[string]any{
@@ -126,4 +134,23 @@ func (h *Handler) revokeTokens(w http.ResponseWriter, r *http.Request) error {
 		return write(w, r, http.StatusBadRequest, map[string]any{"error": e, "batchResponse": results})
 	}
 	return write(w, r, http.StatusCreated, results)
+}
+
+// auditRevocation records one audit entry per revokeTokens call: the targets
+// (type:value, never a token), issuedBefore and appliesAt.
+func (h *Handler) auditRevocation(r *http.Request, appID, keyName string, rules []*herald.Revocation) {
+	if h.deps.Audit == nil {
+		return
+	}
+	targets := make([]string, len(rules))
+	for i, rule := range rules {
+		targets[i] = rule.Type + ":" + rule.Value
+	}
+	details, _ := json.Marshal(map[string]any{
+		"targets": targets, "issuedBefore": rules[0].IssuedBefore.UnixMilli(), "appliesAt": rules[0].AppliesAt.UnixMilli(),
+	})
+	h.deps.Audit.Record(r.Context(), &herald.AuditEntry{
+		Time: h.deps.Clock.Now(), AppID: appID, Kind: herald.AuditTokensRevoke, Actor: "key:" + keyName,
+		Target: keyName, Address: r.RemoteAddr, Count: len(rules), Details: string(details),
+	})
 }

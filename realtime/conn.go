@@ -24,6 +24,7 @@ type Connection struct {
 	mu          sync.Mutex
 	principal   *auth.Principal
 	requested   auth.Credentials // what the client asked for at connect
+	remoteAddr  string           // the client's address at connect (audit of refused re-auth)
 	attachments map[string]*hub.Attachment
 	t           *transport // nil while disconnected
 	pending     [][]byte   // frames held while disconnected

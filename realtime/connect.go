@@ -15,7 +15,7 @@ import (
 // connect authenticates a new transport and either resumes the connection
 // it names or starts a new one, then runs the transport's goroutines.
 func (h *Handler) connect(ws *websocket.Conn, params connectParams) {
-	p, err := h.deps.Auth.Authenticate(context.Background(), params.creds)
+	p, err := h.deps.Auth.Authenticate(auth.WithRemoteAddr(context.Background(), params.remoteAddr), params.creds)
 	if err != nil {
 		e := herald.AsError(err)
 		h.deps.Metrics.AuthFailed(e.Code)
@@ -67,7 +67,7 @@ func (h *Handler) newConnection(params connectParams, p *auth.Principal) *Connec
 	id := auth.RandomID(10)
 	c := &Connection{
 		h: h, id: id, key: id + "!" + auth.RandomID(16), format: params.format, echo: params.echo,
-		principal: p, requested: params.creds, attachments: map[string]*hub.Attachment{},
+		principal: p, requested: params.creds, remoteAddr: params.remoteAddr, attachments: map[string]*hub.Attachment{},
 	}
 	h.mu.Lock()
 	h.conns[c.key] = c

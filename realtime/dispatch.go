@@ -190,7 +190,7 @@ func (c *Connection) reauth(pm *protocol.ProtocolMessage) {
 	if old.ClientID != "" && !creds.HasClientID {
 		creds.ClientID, creds.HasClientID = old.ClientID, true
 	}
-	p, err := c.h.deps.Auth.Authenticate(context.Background(), creds)
+	p, err := c.h.deps.Auth.Authenticate(auth.WithRemoteAddr(context.Background(), c.remoteAddr), creds)
 	if err != nil {
 		e := herald.AsError(err)
 		c.h.deps.Metrics.AuthFailed(e.Code)

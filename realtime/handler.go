@@ -172,15 +172,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		echo:   q.Get("echo") != "false",
 		resume: firstNonEmpty(q.Get("resume"), q.Get("recover")),
 		creds:  c,
+		// For the audit of refused credentials.
+		remoteAddr: r.RemoteAddr,
 	}
 	h.connect(ws, params)
 }
 
 type connectParams struct {
-	format protocol.Format
-	echo   bool
-	resume string
-	creds  auth.Credentials
+	format     protocol.Format
+	echo       bool
+	resume     string
+	creds      auth.Credentials
+	remoteAddr string
 }
 
 func firstNonEmpty(a, b string) string {

@@ -53,6 +53,7 @@ func (c *Connection) enforceRevocation() {
 // FAILED, as Ably's key revocation terminates connections.
 func (h *Handler) RecheckKeys() {
 	keys := h.deps.Auth.Keys()
+	now := h.deps.Clock.Now()
 	for _, c := range h.Connections() {
 		p := c.Principal()
 		e, err := keys.Lookup(context.Background(), p.KeyName)
@@ -66,8 +67,9 @@ func (h *Handler) RecheckKeys() {
 			final = herald.Errorf(herald.CodeKeyRevoked, "Key %q has been revoked", p.KeyName)
 		case e.App.Status != herald.AppEnabled:
 			final = herald.Errorf(herald.CodeAppDisabled, "Application %q is disabled", p.AppID)
-		case p.Method == auth.MethodBasic && e.Key.Secret != p.Key.Secret:
-			// Basic auth with a secret that has since changed.
+		case p.Method == auth.MethodBasic && !e.BasicSecretValid(p, now):
+			// Basic auth with a secret that has since changed (a rotation's
+			// old secret counts until its overlap window ends).
 			final = herald.Errorf(herald.CodeKeyRevoked, "The secret of key %q has changed", p.KeyName)
 		}
 		if final != nil {

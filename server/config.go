@@ -24,6 +24,10 @@ type Config struct {
 	Realtime RealtimeConfig
 	// History sets how long channel history is kept.
 	History HistoryConfig
+	// Control is the Control API (/v1).
+	Control ControlConfig
+	// Audit bounds the audit log.
+	Audit AuditConfig
 
 	// Logger receives structured logs; nil discards them. Secrets are never
 	// logged.
@@ -96,6 +100,28 @@ type HistoryConfig struct {
 	PersistedRetention time.Duration
 }
 
+// ControlConfig is the Control API: apps, keys and the audit log under
+// /v1, authenticated with account access tokens.
+type ControlConfig struct {
+	// Listen, when set, serves /v1 on its own listener (say a loopback
+	// address the public cannot reach) instead of the main one. Default ""
+	// (the main listener). It uses the main listener's TLS settings.
+	Listen string
+	// Disabled turns the Control API off.
+	Disabled bool
+}
+
+// AuditConfig bounds the audit log; the janitor prunes it every minute.
+type AuditConfig struct {
+	// Retention is how long entries are kept. Default 30 days.
+	Retention time.Duration
+	// MaxEntries is the most entries kept (the newest). Default 100000.
+	MaxEntries int
+	// FlushInterval is how often per-minute counts (token issues, auth
+	// failures) of finished minutes are written. Default 10s.
+	FlushInterval time.Duration
+}
+
 // StatsConfig tunes stats collection.
 type StatsConfig struct {
 	// FlushInterval is how often counters are written. Default 5s.
@@ -118,6 +144,15 @@ func (c Config) withDefaults() Config {
 	if c.Stats.FlushInterval <= 0 {
 		c.Stats.FlushInterval = 5 * time.Second
 	}
+	if c.Audit.Retention <= 0 {
+		c.Audit.Retention = 30 * 24 * time.Hour
+	}
+	if c.Audit.MaxEntries <= 0 {
+		c.Audit.MaxEntries = 100_000
+	}
+	if c.Audit.FlushInterval <= 0 {
+		c.Audit.FlushInterval = 10 * time.Second
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -134,6 +169,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.trustedProxies(); err != nil {
 		return err
+	}
+	if c.Control.Disabled && c.Control.Listen != "" {
+		return errors.New("server: the Control API is disabled but has a listen address")
 	}
 	return nil
 }

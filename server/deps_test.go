@@ -26,6 +26,9 @@ var allowed = map[string][]string{
 	"storetest":   {""},
 	"brokertest":  {""},
 	"tokenissuer": {""},
+	// controlapi is a transport like httpapi but needs only the domain and
+	// auth (access tokens, capabilities, key rotation).
+	"controlapi": {"", "auth"},
 }
 
 // Outside packages that mark a transport: domain packages must not use them.

@@ -241,6 +241,23 @@ func millis(t time.Time) int64 { return t.UnixMilli() }
 // fromMillis converts a stored time back, in UTC.
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
+// optMillis converts an optional time to the stored unit: the zero time is
+// stored as 0 ("never", "none").
+func optMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromOptMillis is optMillis's inverse: 0 is the zero time.
+func fromOptMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return fromMillis(ms)
+}
+
 // stamp fills zero created and modified times: created from the clock,
 // modified from created, so that a new record never carries the zero time.
 func (s *DB) stamp(created, modified *time.Time) {

@@ -9,7 +9,7 @@ import (
 	"github.com/heraldrt/herald"
 )
 
-const keyColumns = `app_id, id, secret, name, capability, revocable_tokens, status, created, modified`
+const keyColumns = `app_id, id, secret, name, capability, revocable_tokens, status, created, modified, previous_secret, previous_expires`
 
 // CreateKey stores k. Zero Created and Modified times are set, on k too, from
 // the clock. A missing app is an error wrapping herald.ErrNotFound, an
@@ -24,9 +24,9 @@ func (s *DB) CreateKey(ctx context.Context, k *herald.Key) error {
 
 // insertKey inserts k; like insertApp, its errors lack the package prefix.
 func insertKey(ctx context.Context, db execer, k *herald.Key) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.ExecContext(ctx, `INSERT INTO keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.AppID, k.ID, k.Secret, k.Name, k.Capability, boolInt(k.RevocableTokens), int(k.Status),
-		millis(k.Created), millis(k.Modified))
+		millis(k.Created), millis(k.Modified), k.PreviousSecret, optMillis(k.PreviousExpires))
 	switch {
 	case isDuplicate(err):
 		return fmt.Errorf("create key %q: %w", k.KeyName(), herald.ErrConflict)
@@ -87,15 +87,17 @@ func (s *DB) Keys(ctx context.Context, appID string) ([]*herald.Key, error) {
 }
 
 // UpdateKey replaces the stored name, capability, revocableTokens, status,
-// secret and modified time of k; AppID, ID and Created stay. A zero Modified
+// secret, previous secret and expiry, and modified time of k; AppID, ID and
+// Created stay. A zero Modified
 // is set, on k too, from the clock.
 func (s *DB) UpdateKey(ctx context.Context, k *herald.Key) error {
 	s.touch(&k.Modified)
 	res, err := s.db.ExecContext(ctx, `
-		UPDATE keys SET secret = ?, name = ?, capability = ?, revocable_tokens = ?, status = ?, modified = ?
+		UPDATE keys SET secret = ?, name = ?, capability = ?, revocable_tokens = ?, status = ?, modified = ?,
+			previous_secret = ?, previous_expires = ?
 		WHERE app_id = ? AND id = ?`,
 		k.Secret, k.Name, k.Capability, boolInt(k.RevocableTokens), int(k.Status), millis(k.Modified),
-		k.AppID, k.ID)
+		k.PreviousSecret, optMillis(k.PreviousExpires), k.AppID, k.ID)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: update key %q: %w", k.KeyName(), err)
 	}
@@ -118,12 +120,14 @@ func scanKey(sc scanner) (*herald.Key, error) {
 		k                 herald.Key
 		status            int
 		created, modified int64
+		prevExpires       int64
 	)
 	if err := sc.Scan(&k.AppID, &k.ID, &k.Secret, &k.Name, &k.Capability, &k.RevocableTokens,
-		&status, &created, &modified); err != nil {
+		&status, &created, &modified, &k.PreviousSecret, &prevExpires); err != nil {
 		return nil, err
 	}
 	k.Status = herald.KeyStatus(status)
 	k.Created, k.Modified = fromMillis(created), fromMillis(modified)
+	k.PreviousExpires = fromOptMillis(prevExpires)
 	return &k, nil
 }

@@ -21,6 +21,12 @@
 //     between), does not change on reads, and survives a reopen.
 //   - Stats: zero Start or End leave that side unbounded; Limit counts
 //     minutes, not counters.
+//   - A key's PreviousSecret and PreviousExpires round trip (zero stays
+//     zero); EndKeyRotations clears only ended windows and keeps Modified.
+//   - Access tokens: optional times come back zero; revocation keeps the
+//     first time; a touch changes LastUsed only.
+//   - Audit: ids increase and are never reused after pruning; queries are
+//     newest first; entries outlive their app.
 //   - Close may be called more than once.
 //
 // Compare with cmpopts.EquateEmpty: a nil and an empty slice or map are the
@@ -62,6 +68,9 @@ func Run(t *testing.T, open func(t *testing.T) herald.Store) {
 		{"Stats", testStats},
 		{"Tokens", testTokens},
 		{"Revocations", testRevocations},
+		{"KeyRotation", testKeyRotation},
+		{"AccessTokens", testAccessTokens},
+		{"Audit", testAudit},
 		{"History", testHistory},
 		{"Meta", testMeta},
 		{"Close", testClose},

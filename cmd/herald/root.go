@@ -32,7 +32,8 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.dataDir, "data-dir", "herald-data", "directory of the embedded SQLite store")
 	pf.StringVar(&g.configFile, "config", "", "JSON config file whose keys are flag names (flags > HERALD_* env > file > defaults)")
 	pf.BoolVar(&g.json, "json", false, "print machine-readable JSON")
-	root.AddCommand(newServeCmd(g), newAppsCmd(g), newKeysCmd(g), newTokenCmd(g), newAuthCmd(g))
+	root.AddCommand(newServeCmd(g), newAppsCmd(g), newKeysCmd(g), newTokenCmd(g), newAuthCmd(g), newAuthServerCmd(g),
+		newAccessTokensCmd(g), newAuditCmd(g))
 	return root
 }
 

@@ -39,9 +39,16 @@ func newServeCmd(g *globals) *cobra.Command {
 				scheme = "https"
 			}
 			fmt.Fprintf(os.Stderr, "Herald listening on %s://%s (data in %s)\n", scheme, srv.Addr(), g.dataDir)
-			if b := srv.Bootstrap; b != nil {
+			if b := srv.Bootstrap; b != nil && b.App != nil {
 				fmt.Fprintf(os.Stderr, "\nCreated app %q (%s) with a root key. This is the only time the key is shown:\n\n    %s\n\n",
 					b.App.Name, b.App.ID, b.Key.KeyString())
+			}
+			if b := srv.Bootstrap; b != nil && b.AccessToken != "" {
+				fmt.Fprintf(os.Stderr, "Created a Control API access token with every capability. This is the only time it is shown:\n\n    %s\n\n"+
+					"Use it as \"Authorization: Bearer <token>\" on /v1; manage tokens with `herald access-tokens`.\n\n", b.AccessToken)
+			}
+			if a := srv.ControlAddr(); a != nil {
+				fmt.Fprintf(os.Stderr, "Control API listening on %s://%s/v1\n", scheme, a)
 			}
 			if cfg.Admin.Dev {
 				fmt.Fprintln(os.Stderr, "Development mode: Basic auth over plain HTTP and /apps provisioning are enabled.")
@@ -65,5 +72,9 @@ func newServeCmd(g *globals) *cobra.Command {
 	f.BoolVar(&cfg.Auth.InsecureAllowBasicAuth, "insecure-allow-basic-auth", false, "allow Basic auth over plain HTTP/WS (Ably refuses it with 40103)")
 	f.StringVar(&cfg.Admin.ProvisioningToken, "provisioning-token", "", "enable POST /apps, requiring this bearer token")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.StringVar(&cfg.Control.Listen, "control-listen", "", "serve the Control API (/v1) on this address instead of the main listener")
+	f.BoolVar(&cfg.Control.Disabled, "no-control-api", false, "disable the Control API (/v1)")
+	f.DurationVar(&cfg.Audit.Retention, "audit-retention", 30*24*time.Hour, "how long audit log entries are kept")
+	f.IntVar(&cfg.Audit.MaxEntries, "audit-max-entries", 100_000, "the most audit log entries kept (the newest)")
 	return cmd
 }
