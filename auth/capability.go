@@ -62,7 +62,7 @@ func ParseCapability(s string) (*Capability, error) {
 // each resource to a non-empty array of operation names. Raw and String
 // return raw unchanged. Every problem is a *herald.Error, code 40000, status
 // 400, whose message names the bad resource or operation; the rules are in
-// docs/decisions-capabilities.md (duplicate keys are an error even though
+// docs/decisions.md (duplicate keys are an error even though
 // encoding/json would keep the last one; duplicate ops are merged).
 func ParseCapabilityJSON(raw []byte) (*Capability, error) {
 	return parseCapability(string(raw), raw)

@@ -21,7 +21,7 @@ import (
 // more specific of the two, kept as written (§5.5: key "*" and requested
 // "cansubscribe:*" give "cansubscribe:*"); for partly overlapping wildcards
 // (key "foo:*", requested "*:bar") it is their segment-wise meet "foo:bar"
-// (§12.11 leaves this open; see docs/decisions-capabilities.md). Pairs giving
+// (§12.11 leaves this open; see docs/decisions.md). Pairs giving
 // the same resource merge their ops. So for every channel and op the result
 // grants exactly what both the key and the request grant, never more.
 //

@@ -268,7 +268,7 @@ func matchSegs(segs []string, name string) bool {
 // compareSpecificity orders two patterns for "most specific resource wins"
 // (JWT channel claims §4.3, rate-limit claims §4.4, Explain). It returns a
 // negative number when p is more specific than q. The order, documented in
-// docs/decisions-capabilities.md, only matters between patterns that match a
+// docs/decisions.md, only matters between patterns that match a
 // common channel:
 //  1. an exact name beats any pattern with a wildcard;
 //  2. more literal segments before the first "*" wins;

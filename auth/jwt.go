@@ -19,7 +19,7 @@ import (
 // ParseJWTHeader, looks the key up and passes its secret. VerifyJWT
 // (jwt_fast.go) is the one the server uses; VerifyJWTLibrary
 // (jwt_library.go) does the same with golang-jwt and exists to cross-check
-// it. Decisions are in docs/decisions-jwt.md.
+// it. Decisions are in docs/decisions.md.
 
 // JWT limits and defaults (ably-auth §3.6, §4.5, §4.6).
 const (

@@ -8,7 +8,7 @@ import (
 	"github.com/heraldrt/herald"
 )
 
-// Key rotation (Herald's extension; docs/decisions-control.md "Key
+// Key rotation (Herald's extension; docs/decisions.md "Key
 // rotation"). A rotated key gets a new secret and keeps the old one as
 // Key.PreviousSecret until Key.PreviousExpires. While that overlap window is
 // open, everything made with the old secret still verifies: Basic auth,

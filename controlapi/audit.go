@@ -12,7 +12,7 @@ import (
 	"github.com/heraldrt/herald"
 )
 
-// Audit log pages (Herald's extension; docs/decisions-control.md "Audit
+// Audit log pages (Herald's extension; docs/decisions.md "Audit
 // log"): newest first, with a Link rel="next" header when more may follow,
 // as Ably's paginated REST resources do.
 const (

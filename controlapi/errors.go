@@ -43,7 +43,7 @@ func badBody(field, format string, args ...any) error {
 // errorBody is the Control API error shape (control-v1.yaml "error"). code
 // is the Ably error code and statusCode the HTTP status, as in REST
 // ErrorInfo; the YAML describes them the other way round, which reads as a
-// documentation slip (ably-auth §9.2; docs/decisions-control.md).
+// documentation slip (ably-auth §9.2; docs/decisions.md).
 type errorBody struct {
 	Message    string            `json:"message"`
 	Code       int               `json:"code"`

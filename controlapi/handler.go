@@ -2,7 +2,7 @@
 // Ably's (ably-auth §9; Ably's control-v1.yaml): account access tokens sent
 // as "Authorization: Bearer", apps, API keys with revocation, plus Herald's
 // extensions: key restrictions, key rotation and the audit log. It is the one
-// way a dashboard changes anything (docs/decisions-control.md).
+// way a dashboard changes anything (docs/decisions.md).
 //
 // Handlers return errors; writeError alone writes them, in the Control API
 // error shape {message, code, statusCode, href, details}.

@@ -11,7 +11,7 @@ import (
 	"github.com/heraldrt/herald/auth"
 )
 
-// Key restrictions (Herald's extension; docs/decisions-control.md "Key
+// Key restrictions (Herald's extension; docs/decisions.md "Key
 // restrictions"). Ably's dashboard limits a key to "only channels", "only
 // queues" or a list of channel/queue name patterns, with the same operations
 // everywhere (ably-auth §1.2). The Control API itself only takes capability

@@ -73,7 +73,7 @@ func BenchmarkDecode(b *testing.B) {
 
 // The baselines encode and decode the same MESSAGE frame with struct tags
 // through encoding/json and vmihailenco/msgpack: what the hand-written
-// codecs are measured against (docs/benchmarks-protocol.md).
+// codecs are measured against (docs/benchmarks.md).
 type baseMessage struct {
 	ID       string `json:"id,omitempty" msgpack:"id,omitempty"`
 	ClientID string `json:"clientId,omitempty" msgpack:"clientId,omitempty"`

@@ -14,7 +14,7 @@ import (
 // AppendJSON appends pm as a JSON text frame to dst. It is hand-written
 // with strconv/append because the fan-out path encodes every delivered
 // message once per format; with a reused dst it does not allocate for the
-// common frames (docs/benchmarks-protocol.md).
+// common frames (docs/benchmarks.md).
 func AppendJSON(dst []byte, pm *ProtocolMessage) ([]byte, error) {
 	if pm == nil {
 		return dst, fmt.Errorf("protocol: encode json: nil ProtocolMessage")

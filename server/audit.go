@@ -12,7 +12,7 @@ import (
 	"github.com/heraldrt/herald/auth"
 )
 
-// auditRecorder writes the audit log (docs/decisions-control.md "Audit
+// auditRecorder writes the audit log (docs/decisions.md "Audit
 // log"). Changes (Record) are written at once, one entry each. Token issues
 // and authentication failures are counted in memory per minute and written
 // once their minute is over: one entry per minute, app, key, code and
