@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"storetest":   {""},
 	"brokertest":  {""},
 	"tokenissuer": {""},
+	"admin":       {},
 	// controlapi is a transport like httpapi but needs only the domain and
 	// auth (access tokens, capabilities, key rotation).
 	"controlapi": {"", "auth"},
