@@ -127,7 +127,12 @@ func New(cfg Config, deps Deps) *Handler {
 	return &Handler{
 		cfg: cfg, deps: deps, logger: logger, conns: map[string]*Connection{},
 		upgrader: websocket.Upgrader{
-			ReadBufferSize: 4096, WriteBufferSize: 4096,
+			// Zero sizes reuse the buffers net/http already allocated for
+			// the hijacked connection, and the pool lends a write buffer
+			// only while a frame is written, so an idle connection holds
+			// none (docs/benchmarks.md "Memory per idle connection").
+			ReadBufferSize: 0, WriteBufferSize: 0,
+			WriteBufferPool: &sync.Pool{},
 			// SDKs send no Origin (node) or a page's origin (browsers);
 			// credentials, not origins, guard the endpoint.
 			CheckOrigin:       func(*http.Request) bool { return true },
