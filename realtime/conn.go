@@ -36,13 +36,47 @@ type Connection struct {
 	msgSerial   int64 // next expected client msgSerial (informational)
 }
 
-// transport is one WebSocket carrying a connection.
+// transport is one WebSocket carrying a connection. Its send queue is a
+// slice that grows only while frames wait (a preallocated channel cost
+// every idle connection 12 KiB), bounded by max.
 type transport struct {
 	ws     *websocket.Conn
-	send   chan []byte
+	max    int
+	qmu    sync.Mutex
+	queue  [][]byte
+	wake   chan struct{} // capacity 1: the queue has frames
 	done   chan struct{}
 	once   sync.Once
 	binary bool
+}
+
+func newTransport(ws *websocket.Conn, max int, binary bool) *transport {
+	return &transport{ws: ws, max: max, wake: make(chan struct{}, 1), done: make(chan struct{}), binary: binary}
+}
+
+// push queues b for the writer and reports false when the queue is full.
+func (t *transport) push(b []byte) bool {
+	t.qmu.Lock()
+	if len(t.queue) >= t.max {
+		t.qmu.Unlock()
+		return false
+	}
+	t.queue = append(t.queue, b)
+	t.qmu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take removes and returns every queued frame, oldest first.
+func (t *transport) take() [][]byte {
+	t.qmu.Lock()
+	q := t.queue
+	t.queue = nil
+	t.qmu.Unlock()
+	return q
 }
 
 func (t *transport) close() {
@@ -120,9 +154,7 @@ func (c *Connection) enqueueFrame(b []byte, delivery bool) {
 		}
 		return
 	}
-	select {
-	case c.t.send <- b:
-	default:
+	if !c.t.push(b) {
 		c.h.logger.Warn("slow consumer: send queue full, dropping transport", "conn", c.id)
 		t := c.t
 		c.detachTransportLocked(t)
@@ -177,21 +209,18 @@ func (c *Connection) writer(t *transport) {
 		select {
 		case <-t.done:
 			// Flush what is queued (e.g. CLOSED, DISCONNECTED) before closing.
-			for {
-				select {
-				case b := <-t.send:
-					if !write(b) {
-						t.ws.Close()
-						return
-					}
-				default:
-					t.ws.Close()
-					return
+			for _, b := range t.take() {
+				if !write(b) {
+					break
 				}
 			}
-		case b := <-t.send:
-			if !write(b) {
-				return
+			t.ws.Close()
+			return
+		case <-t.wake:
+			for _, b := range t.take() {
+				if !write(b) {
+					return
+				}
 			}
 			if !idle.Stop() {
 				select {
@@ -254,10 +283,7 @@ func (c *Connection) endTransport(final *protocol.ProtocolMessage) {
 	}
 	if final != nil {
 		if b, err := protocol.Encode(c.format, final); err == nil {
-			select {
-			case t.send <- b:
-			default:
-			}
+			t.push(b)
 		}
 	}
 	c.mu.Lock()
@@ -283,10 +309,7 @@ func (c *Connection) destroy(final *herald.Error) {
 	t := c.t
 	if final != nil && t != nil {
 		if b, err := protocol.Encode(c.format, &protocol.ProtocolMessage{Action: protocol.ActionError, Error: final}); err == nil {
-			select {
-			case t.send <- b:
-			default:
-			}
+			t.push(b)
 		}
 	}
 	c.destroyed = true

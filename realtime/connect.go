@@ -22,7 +22,7 @@ func (h *Handler) connect(ws *websocket.Conn, params connectParams) {
 		h.refuse(ws, params.format, e)
 		return
 	}
-	t := &transport{ws: ws, send: make(chan []byte, h.cfg.SendQueue), done: make(chan struct{}), binary: params.format == protocol.Msgpack}
+	t := newTransport(ws, h.cfg.SendQueue, params.format == protocol.Msgpack)
 	var c *Connection
 	var resumeErr *herald.Error
 	if params.resume != "" {
