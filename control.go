@@ -18,7 +18,7 @@ type KeyRotationStore interface {
 
 // Access-token capabilities: what an account access token may do through
 // the Control API (ably-auth §9.1). The first four are Ably's; read:audit is
-// Herald's, for the audit log (docs/decisions-control.md).
+// Herald's, for the audit log (docs/decisions.md).
 const (
 	CapReadApp   = "read:app"
 	CapWriteApp  = "write:app"

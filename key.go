@@ -34,7 +34,7 @@ type Key struct {
 	// PreviousSecret is the secret the last rotation replaced ("" = none).
 	// Until PreviousExpires, Basic auth, token requests, tokens and JWTs made
 	// with it are still accepted, so clients can switch without downtime
-	// (Herald's extension; docs/decisions-control.md "Key rotation").
+	// (Herald's extension; docs/decisions.md "Key rotation").
 	PreviousSecret  string
 	PreviousExpires time.Time
 }
