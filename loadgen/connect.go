@@ -42,9 +42,7 @@ func (e *Env) Connect(ctx context.Context, cfg ConnectConfig) (*Result, error) {
 	conns := e.openConns(ctx, "connect", cfg.N, spec, &lat, &errs)
 	wall := time.Since(start)
 	cost := sp.end()
-	if err := e.Profiler.StopCPU(ctx, "connect"); err != nil {
-		return nil, err
-	}
+	perr := e.Profiler.StopCPU(ctx, "connect")
 	live := countLive(conns)
 	res.Add("connected", float64(live), "conns")
 	res.Add("failed", float64(cfg.N-live), "conns")
@@ -54,5 +52,5 @@ func (e *Env) Connect(ctx context.Context, cfg ConnectConfig) (*Result, error) {
 	res.addServer(cost, "conn", float64(live))
 	e.closeConns(conns)
 	res.Errors = errs.Snapshot()
-	return res, nil
+	return res, perr
 }

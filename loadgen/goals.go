@@ -17,7 +17,7 @@ type Goal struct {
 	Applies func(s *Summary) bool
 }
 
-// Goals are the targets of the load benchmarks (docs/benchmarks-load.md).
+// Goals are the targets of the load benchmarks (docs/benchmarks.md "Load").
 var Goals = []Goal{
 	{Text: "server CPU per connect + auth + attach ≤ 50 µs", Metric: "server_cpu_per_conn", Limit: 50,
 		Applies: func(s *Summary) bool { return s.Scenario == "connect" }},

@@ -69,24 +69,15 @@ func (e *Env) Idle(ctx context.Context, cfg IdleConfig) (*Result, error) {
 	var errs ErrorCounts
 	conns := e.openConns(ctx, "idle", cfg.N, spec, nil, &errs)
 	live := countLive(conns)
-	states := make([]*idleConn, len(conns))
-	var wg sync.WaitGroup
-	var maxIdle time.Duration
-	now := time.Now().UnixNano()
-	for i, c := range conns {
-		if c == nil {
-			continue
+	states, maxIdle, wait := e.watchIdle(conns, &errs)
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				_ = c.RequestClose()
+			}
 		}
-		maxIdle = max(maxIdle, c.MaxIdle)
-		st := &idleConn{}
-		st.last.Store(now)
-		states[i] = st
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.idleReader(c, st, &errs)
-		}()
-	}
+		wait()
+	}()
 	if err := e.Profiler.StartCPU(ctx); err != nil {
 		return nil, err
 	}
@@ -127,14 +118,33 @@ func (e *Env) Idle(ctx context.Context, cfg IdleConfig) (*Result, error) {
 		res.Add("server_cpu_per_conn_per_s", float64(cost.cpu)/float64(time.Microsecond)/float64(live)/cfg.Hold.Seconds(), "µs")
 	}
 	e.idleHealth(res, states, maxIdle, &errs)
-	for _, c := range conns {
-		if c != nil {
-			_ = c.RequestClose()
-		}
-	}
-	wg.Wait()
 	res.Errors = errs.Snapshot()
 	return res, nil
+}
+
+// watchIdle starts a reader per connection. It returns their states (nil
+// for failed slots), the longest maxIdleInterval announced, and a wait for
+// the readers to end once the connections close.
+func (e *Env) watchIdle(conns []*Conn, errs *ErrorCounts) ([]*idleConn, time.Duration, func()) {
+	states := make([]*idleConn, len(conns))
+	var wg sync.WaitGroup
+	var maxIdle time.Duration
+	now := time.Now().UnixNano()
+	for i, c := range conns {
+		if c == nil {
+			continue
+		}
+		maxIdle = max(maxIdle, c.MaxIdle)
+		st := &idleConn{}
+		st.last.Store(now)
+		states[i] = st
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.idleReader(c, st, errs)
+		}()
+	}
+	return states, maxIdle, wg.Wait
 }
 
 // idleReader reads an idle connection until it is closed, timing the gaps

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -53,90 +54,110 @@ func (e *Env) Revoke(ctx context.Context, cfg RevokeConfig) (*Result, error) {
 	conns := e.openConns(ctx, "revoke", cfg.N, spec, nil, &errs)
 	live := countLive(conns)
 
-	var lat Histogram
-	var revokedAt atomic.Int64 // unix ns when the request was sent; 0 before
-	var got40141, gotOther atomic.Int64
-	var over atomic.Bool // the wait is over: later read errors are ours
-	remaining := make(chan struct{}, live)
-	var wg sync.WaitGroup
-	for _, c := range conns {
-		if c == nil {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { remaining <- struct{}{} }()
-			err := waitDisconnected(c, time.Now().Add(cfg.Wait+time.Minute))
-			if over.Load() {
-				return
-			}
-			at := revokedAt.Load()
-			var he *herald.Error
-			switch {
-			case at == 0:
-				errs.AddErr(fmt.Errorf("before revocation: %w", err))
-				gotOther.Add(1)
-			case asHeraldError(err, &he) && he.Code == herald.CodeTokenRevoked:
-				lat.Record(time.Duration(time.Now().UnixNano() - at))
-				got40141.Add(1)
-			default:
-				errs.AddErr(err)
-				gotOther.Add(1)
-			}
-		}()
-	}
+	w := &revokeWatch{remaining: make(chan struct{}, live)}
+	w.start(conns, cfg.Wait+time.Minute, &errs)
+	defer w.stop(conns)
 	if err := e.Profiler.StartCPU(ctx); err != nil {
 		return nil, err
 	}
 	sp := e.begin()
 	start := time.Now()
-	revokedAt.Store(start.UnixNano())
+	w.revokedAt.Store(start.UnixNano())
 	rerr := e.REST().RevokeTokens(ctx, e.Keys.RevocableKey, []string{"clientId:" + clientID})
 	httpDur := time.Since(start)
 	if rerr != nil {
 		errs.AddErr(rerr)
 	}
 	stop := e.progress("revoke", func() string {
-		return fmt.Sprintf("%d/%d disconnected with 40141", got40141.Load(), live)
+		return fmt.Sprintf("%d/%d disconnected with 40141", w.got40141.Load(), live)
 	})
-	deadline := time.After(cfg.Wait)
-	done := 0
-wait:
-	for done < live {
-		select {
-		case <-remaining:
-			done++
-		case <-deadline:
-			break wait
-		case <-ctx.Done():
-			break wait
-		}
-	}
+	done := w.wait(ctx, live, cfg.Wait)
 	all := time.Since(start)
-	over.Store(true)
+	w.over.Store(true)
 	stop()
 	cost := sp.end()
 	if err := e.Profiler.StopCPU(ctx, "revoke"); err != nil {
 		return nil, err
 	}
-	notified := got40141.Load()
 	errs.AddN("not-disconnected", int64(live-done))
 	res.Add("connected", float64(live), "conns")
 	res.Add("failed", float64(cfg.N-live), "conns")
 	res.Add("revoke_request", float64(httpDur)/float64(time.Millisecond), "ms")
-	res.Add("disconnected_40141", float64(notified), "conns")
+	res.Add("disconnected_40141", float64(w.got40141.Load()), "conns")
 	res.Add("all_disconnected", float64(all)/float64(time.Millisecond), "ms")
-	res.addLatency("disconnected", &lat)
+	res.addLatency("disconnected", &w.lat)
 	res.addServer(cost, "conn", float64(live))
+	res.Errors = errs.Snapshot()
+	return res, nil
+}
+
+// revokeWatch waits on every connection for its DISCONNECTED.
+type revokeWatch struct {
+	lat       Histogram     // revocation request → DISCONNECTED 40141
+	revokedAt atomic.Int64  // unix ns when the request was sent; 0 before
+	got40141  atomic.Int64  // connections that got DISCONNECTED 40141
+	over      atomic.Bool   // the wait is over: later read errors are ours
+	remaining chan struct{} // one per connection whose reader is done
+	wg        sync.WaitGroup
+}
+
+// start runs one reader per connection until DISCONNECTED, ERROR or a read
+// error; anything but 40141 after the revocation is counted in errs.
+func (w *revokeWatch) start(conns []*Conn, bound time.Duration, errs *ErrorCounts) {
+	for _, c := range conns {
+		if c == nil {
+			continue
+		}
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			defer func() { w.remaining <- struct{}{} }()
+			err := waitDisconnected(c, time.Now().Add(bound))
+			if w.over.Load() {
+				return
+			}
+			at := w.revokedAt.Load()
+			var he *herald.Error
+			switch {
+			case at == 0:
+				errs.AddErr(fmt.Errorf("before revocation: %w", err))
+			case errors.As(err, &he) && he.Code == herald.CodeTokenRevoked:
+				w.lat.Record(time.Duration(time.Now().UnixNano() - at))
+				w.got40141.Add(1)
+			default:
+				errs.AddErr(err)
+			}
+		}()
+	}
+}
+
+// wait returns how many of live readers finished within bound.
+func (w *revokeWatch) wait(ctx context.Context, live int, bound time.Duration) int {
+	deadline := time.NewTimer(bound)
+	defer deadline.Stop()
+	done := 0
+	for done < live {
+		select {
+		case <-w.remaining:
+			done++
+		case <-deadline.C:
+			return done
+		case <-ctx.Done():
+			return done
+		}
+	}
+	return done
+}
+
+// stop closes every socket and waits for the readers.
+func (w *revokeWatch) stop(conns []*Conn) {
+	w.over.Store(true)
 	for _, c := range conns {
 		if c != nil {
 			c.Abort()
 		}
 	}
-	wg.Wait()
-	res.Errors = errs.Snapshot()
-	return res, nil
+	w.wg.Wait()
 }
 
 // waitDisconnected reads until DISCONNECTED or ERROR and returns its error
@@ -155,12 +176,4 @@ func waitDisconnected(c *Conn, deadline time.Time) error {
 			return pm.Error
 		}
 	}
-}
-
-func asHeraldError(err error, target **herald.Error) bool {
-	he, ok := err.(*herald.Error)
-	if ok {
-		*target = he
-	}
-	return ok
 }

@@ -43,15 +43,15 @@ func main() {
 
 // options are the flags every scenario shares.
 type options struct {
-	url, format, auth      string
-	key, revocableKey      string
-	serverPID              int
-	json, quiet, verify    bool
-	failOnError            bool
-	timeout                time.Duration
-	dialers, sourceIPs     int
-	label                  string
-	pprofURL, profilePrefx string
+	url, format, auth       string
+	key, revocableKey       string
+	serverPID               int
+	json, quiet, verify     bool
+	failOnError             bool
+	timeout                 time.Duration
+	dialers, sourceIPs      int
+	label                   string
+	pprofURL, profilePrefix string
 }
 
 func newRootCmd() *cobra.Command {
@@ -77,8 +77,8 @@ func newRootCmd() *cobra.Command {
 	pf.IntVar(&o.dialers, "dialers", 64, "concurrent connection attempts")
 	pf.IntVar(&o.sourceIPs, "source-ips", 1, "spread connections over this many source addresses 127.0.0.2...")
 	pf.StringVar(&o.label, "label", "", "result label (default: the scenario name)")
-	pf.StringVar(&o.pprofURL, "pprof-url", "", "pprof listener of `herald-bench serve --pprof`: record a server CPU profile per measured phase")
-	pf.StringVar(&o.profilePrefx, "profile-prefix", "", "path prefix of the profile files written with --pprof-url")
+	pf.StringVar(&o.pprofURL, "pprof-url", "", "URL of the pprof listener of 'herald-bench serve --pprof': record a server CPU profile per measured phase")
+	pf.StringVar(&o.profilePrefix, "profile-prefix", "", "path prefix of the profile files written with --pprof-url")
 	root.AddCommand(newConnectCmd(o), newIdleCmd(o), newFanoutCmd(o), newRevokeCmd(o), newRESTCmd(o),
 		newSmokeCmd(o), newServeCmd(), newSummarizeCmd())
 	return root
@@ -108,7 +108,7 @@ func (o *options) env(ctx context.Context) (*loadgen.Env, error) {
 		e.Progress = os.Stderr
 	}
 	if o.pprofURL != "" {
-		e.Profiler = &loadgen.Profiler{URL: strings.TrimSuffix(o.pprofURL, "/"), Prefix: o.profilePrefx}
+		e.Profiler = &loadgen.Profiler{URL: strings.TrimSuffix(o.pprofURL, "/"), Prefix: o.profilePrefix}
 	}
 	if o.key == "" {
 		keys, err := e.REST().Provision(ctx)
