@@ -280,6 +280,9 @@ func TestStats_CountsAndPaginates(t *testing.T) {
 	for i := 0; strings.Contains(links, `rel="next"`) && i < 10; i++ {
 		next := between(links, `<./stats?`, `>; rel="next"`)
 		page, links = get("/stats?"+next, "6")
+		if first := between(links, `<./stats?`, `>; rel="first"`); first != "end="+jsonNum(int(end))+"&limit=2" {
+			t.Errorf("a later page's first link %q is not the first page", first)
+		}
 		for _, p := range page {
 			ids = append(ids, p["intervalId"].(string))
 		}

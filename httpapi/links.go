@@ -24,10 +24,3 @@ func cloneQuery(q url.Values) url.Values {
 	}
 	return out
 }
-
-// firstQuery is the query of the first page: the request's query without
-// the cursor parameters a "next" link may have moved.
-func firstQuery(q url.Values) url.Values {
-	out := cloneQuery(q)
-	return out
-}

@@ -52,6 +52,19 @@ func (h *Handler) getStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Pages after the first narrow the range with a cursor, so that the
+	// "first" link (the query without cursor) really is the first page.
+	cursor, err := msParam(q, "cursor")
+	if err != nil {
+		return err
+	}
+	if !cursor.IsZero() {
+		if sq.Forwards {
+			sq.Start = cursor
+		} else {
+			sq.End = cursor
+		}
+	}
 	if h.deps.Stats != nil {
 		// Make this minute's counts visible: the recorder batches writes.
 		// A failed write is retried by the recorder; serve what is stored.
@@ -68,21 +81,16 @@ func (h *Handler) getStats(w http.ResponseWriter, r *http.Request) error {
 	if hasNext {
 		ivs = ivs[:limit]
 	}
-	links := []string{
-		link("stats", firstQuery(q), "first"),
-		link("stats", q, "current"),
-	}
+	next := ""
 	if hasNext {
-		nq := cloneQuery(q)
 		last := ivs[len(ivs)-1].Start
 		if sq.Forwards {
-			nq.Set("start", strconv.FormatInt(nextUnit(last, sq.Unit).UnixMilli(), 10))
+			next = strconv.FormatInt(nextUnit(last, sq.Unit).UnixMilli(), 10)
 		} else {
-			nq.Set("end", strconv.FormatInt(last.UnixMilli()-1, 10))
+			next = strconv.FormatInt(last.UnixMilli()-1, 10)
 		}
-		links = append(links, link("stats", nq, "next"))
 	}
-	setLinks(w, links)
+	pageLinks(w, "stats", q, hasNext, next)
 	legacy := apiVersion(r) < 3
 	out := make([]map[string]any, len(ivs))
 	for i, iv := range ivs {

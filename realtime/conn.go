@@ -33,7 +33,6 @@ type Connection struct {
 	stateTimer  *time.Timer
 	authTimer   *time.Timer
 	expiryTimer *time.Timer
-	msgSerial   int64 // next expected client msgSerial (informational)
 }
 
 // transport is one WebSocket carrying a connection. Its send queue is a
