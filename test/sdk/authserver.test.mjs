@@ -18,7 +18,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Ably from 'ably';
 
-import { clientOptions, deleteApp, expectAblyError, protocol, provisionApp, sleep } from './helpers.mjs';
+import {
+  clientOptions, closeClient, deleteApp, expectAblyError, protocol, provisionApp, sleep, waitForState,
+} from './helpers.mjs';
 
 const BIN = process.env.HERALD_BIN;
 
@@ -94,34 +96,8 @@ async function withClient(opts, fn) {
   try {
     return await fn(c);
   } finally {
-    if (!['closed', 'failed'].includes(c.connection.state)) {
-      const done = new Promise((resolve) => {
-        c.connection.once('closed', resolve);
-        c.connection.once('failed', resolve);
-      });
-      c.close();
-      await Promise.race([done, sleep(3000)]);
-    }
+    await closeClient(c);
   }
-}
-
-function waitForState(conn, state, timeoutMs = 10_000) {
-  if (conn.state === state) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      conn.off(listener);
-      reject(new Error(`still ${conn.state} after ${timeoutMs} ms waiting for ${state}; reason ${JSON.stringify(conn.errorReason)}`));
-    }, timeoutMs);
-    const listener = (change) => {
-      if (change.current === state || (change.current === 'failed' && state !== 'failed')) {
-        clearTimeout(timer);
-        conn.off(listener);
-        if (change.current === state) resolve(change);
-        else reject(new Error(`went failed waiting for ${state}: ${change.reason?.code} ${change.reason?.message}`));
-      }
-    };
-    conn.on(listener);
-  });
 }
 
 function jwtClaims(jwt) {

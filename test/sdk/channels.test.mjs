@@ -10,7 +10,9 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import Ably from 'ably';
 
-import { clientOptions, deleteApp, eventually, expectAblyError, protocol, provisionApp, sleep } from './helpers.mjs';
+import {
+  clientOptions, closeClient, deleteApp, describeError, eventually, expectAblyError, protocol, provisionApp, sleep,
+} from './helpers.mjs';
 
 /** Presence fixtures provisioned on persisted:presence_fixtures. */
 const FIXTURES = [
@@ -24,10 +26,6 @@ const BYTES = Buffer.from([0xde, 0xad, 0xbe, 0xef]);
 /** A channel name unique to this run. */
 function uniq(prefix) {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
-}
-
-function describeError(err) {
-  return err ? `code=${err.code} statusCode=${err.statusCode} message=${JSON.stringify(err.message)}` : 'none';
 }
 
 /** Asserts a 40160 / 401 whose message names the channel. */
@@ -50,17 +48,6 @@ async function withRealtime(fn) {
   } finally {
     await Promise.all(clients.map(closeClient));
   }
-}
-
-async function closeClient(c) {
-  const state = c.connection.state;
-  if (state === 'closed' || state === 'failed') return;
-  const done = new Promise((resolve) => {
-    c.connection.once('closed', resolve);
-    c.connection.once('failed', resolve);
-  });
-  c.close();
-  await Promise.race([done, sleep(3000)]);
 }
 
 /** Subscribes and collects messages; resolves once attached. */

@@ -170,3 +170,49 @@ export async function eventually(fn, { timeoutMs = 5000, intervalMs = 200, what 
     await sleep(intervalMs);
   }
 }
+
+/** Formats an Ably ErrorInfo (or nothing) for assertion messages. */
+export function describeError(err) {
+  return err ? `code=${err.code} statusCode=${err.statusCode} message=${JSON.stringify(err.message)}` : 'none';
+}
+
+/** Closes a Realtime client and waits (at most 3 s) until it is closed or failed. */
+export async function closeClient(c) {
+  const state = c.connection.state;
+  if (state === 'closed' || state === 'failed') return;
+  const done = new Promise((resolve) => {
+    c.connection.once('closed', resolve);
+    c.connection.once('failed', resolve);
+  });
+  c.close();
+  await Promise.race([done, sleep(3000)]);
+}
+
+/**
+ * Resolves with the state change when emitter (a connection or a channel)
+ * reaches state (null if it is there already); rejects on timeout, or early
+ * if it goes failed instead.
+ */
+export function waitForState(emitter, state, timeoutMs = 10_000) {
+  if (emitter.state === state) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const listener = (change) => {
+      if (change.current === state) {
+        finish();
+        resolve(change);
+      } else if (change.current === 'failed') {
+        finish();
+        reject(new Error(`went failed while waiting for ${state}: ${describeError(change.reason)}`));
+      }
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`still ${emitter.state} after ${timeoutMs} ms, waiting for ${state}; reason ${describeError(emitter.errorReason)}`));
+    }, timeoutMs);
+    const finish = () => {
+      clearTimeout(timer);
+      emitter.off(listener);
+    };
+    emitter.on(listener);
+  });
+}

@@ -12,7 +12,9 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import Ably from 'ably';
 
-import { clientOptions, deleteApp, eventually, expectAblyError, protocol, provisionApp, sleep } from './helpers.mjs';
+import {
+  clientOptions, closeClient, deleteApp, describeError, eventually, expectAblyError, protocol, provisionApp, sleep, waitForState,
+} from './helpers.mjs';
 
 const ALL = '{"*":["*"]}';
 
@@ -37,49 +39,6 @@ async function withClients(fn) {
   } finally {
     await Promise.all(clients.map(closeClient));
   }
-}
-
-async function closeClient(c) {
-  const state = c.connection.state;
-  if (state === 'closed' || state === 'failed') return;
-  const done = new Promise((resolve) => {
-    c.connection.once('closed', resolve);
-    c.connection.once('failed', resolve);
-  });
-  c.close();
-  await Promise.race([done, sleep(3000)]);
-}
-
-/**
- * Resolves with the state change when emitter (a connection or a channel)
- * reaches state; rejects on timeout, or early if it fails instead.
- */
-function waitForState(emitter, state, timeoutMs = 10_000) {
-  if (emitter.state === state) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    const listener = (change) => {
-      if (change.current === state) {
-        finish();
-        resolve(change);
-      } else if (change.current === 'failed') {
-        finish();
-        reject(new Error(`went failed while waiting for ${state}: ${describeError(change.reason)}`));
-      }
-    };
-    const timer = setTimeout(() => {
-      finish();
-      reject(new Error(`still ${emitter.state} after ${timeoutMs} ms, waiting for ${state}; reason ${describeError(emitter.errorReason)}`));
-    }, timeoutMs);
-    const finish = () => {
-      clearTimeout(timer);
-      emitter.off(listener);
-    };
-    emitter.on(listener);
-  });
-}
-
-function describeError(err) {
-  return err ? `code=${err.code} statusCode=${err.statusCode} message=${JSON.stringify(err.message)}` : 'none';
 }
 
 /** Records every state change of emitter (including 'update' events). */

@@ -23,6 +23,9 @@ import {
   provisionApp,
   revokeKeyWithCLI,
   sleep,
+  closeClient,
+  describeError,
+  waitForState,
 } from './helpers.mjs';
 
 const HOUR = 3_600_000;
@@ -51,49 +54,6 @@ async function withApp(body, fn) {
     await Promise.all(clients.map(closeClient));
     await deleteApp(app).catch(() => {});
   }
-}
-
-async function closeClient(c) {
-  const state = c.connection.state;
-  if (state === 'closed' || state === 'failed') return;
-  const done = new Promise((resolve) => {
-    c.connection.once('closed', resolve);
-    c.connection.once('failed', resolve);
-  });
-  c.close();
-  await Promise.race([done, sleep(3000)]);
-}
-
-function describeError(err) {
-  return err ? `code=${err.code} statusCode=${err.statusCode} message=${JSON.stringify(err.message)}` : 'none';
-}
-
-/**
- * Resolves with the state change when the connection reaches state (null if
- * it is there already); rejects on timeout, or early if it fails instead.
- */
-function waitForState(conn, state, timeoutMs = 10_000) {
-  if (conn.state === state) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    const listener = (change) => {
-      if (change.current === state) {
-        finish();
-        resolve(change);
-      } else if (change.current === 'failed') {
-        finish();
-        reject(new Error(`went failed while waiting for ${state}: ${describeError(change.reason)}`));
-      }
-    };
-    const timer = setTimeout(() => {
-      finish();
-      reject(new Error(`still ${conn.state} after ${timeoutMs} ms, waiting for ${state}; reason ${describeError(conn.errorReason)}`));
-    }, timeoutMs);
-    const finish = () => {
-      clearTimeout(timer);
-      conn.off(listener);
-    };
-    conn.on(listener);
-  });
 }
 
 /** Records the connection's state changes, and counts its 'update' events. */
