@@ -35,53 +35,6 @@ type Connection struct {
 	expiryTimer *time.Timer
 }
 
-// transport is one WebSocket carrying a connection. Its send queue is a
-// slice that grows only while frames wait (a preallocated channel cost
-// every idle connection 12 KiB), bounded by max.
-type transport struct {
-	ws     *websocket.Conn
-	max    int
-	qmu    sync.Mutex
-	queue  [][]byte
-	wake   chan struct{} // capacity 1: the queue has frames
-	done   chan struct{}
-	once   sync.Once
-	binary bool
-}
-
-func newTransport(ws *websocket.Conn, max int, binary bool) *transport {
-	return &transport{ws: ws, max: max, wake: make(chan struct{}, 1), done: make(chan struct{}), binary: binary}
-}
-
-// push queues b for the writer and reports false when the queue is full.
-func (t *transport) push(b []byte) bool {
-	t.qmu.Lock()
-	if len(t.queue) >= t.max {
-		t.qmu.Unlock()
-		return false
-	}
-	t.queue = append(t.queue, b)
-	t.qmu.Unlock()
-	select {
-	case t.wake <- struct{}{}:
-	default:
-	}
-	return true
-}
-
-// take removes and returns every queued frame, oldest first.
-func (t *transport) take() [][]byte {
-	t.qmu.Lock()
-	q := t.queue
-	t.queue = nil
-	t.qmu.Unlock()
-	return q
-}
-
-func (t *transport) close() {
-	t.once.Do(func() { close(t.done) })
-}
-
 // ConnectionID implements hub.Subscriber.
 func (c *Connection) ConnectionID() string { return c.id }
 
@@ -156,10 +109,11 @@ func (c *Connection) enqueueFrame(b []byte, delivery bool) {
 	if !c.t.push(b) {
 		c.h.logger.Warn("slow consumer: send queue full, dropping transport", "conn", c.id)
 		t := c.t
-		c.detachTransportLocked(t)
-		go t.ws.WriteControl(websocket.CloseMessage,
+		t.dropQueue()
+		t.ws.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "send queue full (slow consumer)"),
 			time.Now().Add(time.Second))
+		c.detachTransportLocked(t)
 	}
 }
 
@@ -187,56 +141,6 @@ func (c *Connection) detachTransportLocked(t *transport) {
 	})
 }
 
-// writer writes queued frames and heartbeats until the transport ends.
-func (c *Connection) writer(t *transport) {
-	idle := time.NewTimer(c.h.cfg.MaxIdleInterval)
-	defer idle.Stop()
-	msgType := websocket.TextMessage
-	if t.binary {
-		msgType = websocket.BinaryMessage
-	}
-	heartbeat, _ := protocol.Encode(c.format, &protocol.ProtocolMessage{Action: protocol.ActionHeartbeat})
-	write := func(b []byte) bool {
-		t.ws.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout))
-		if err := t.ws.WriteMessage(msgType, b); err != nil {
-			c.transportFailed(t)
-			return false
-		}
-		return true
-	}
-	for {
-		select {
-		case <-t.done:
-			// Flush what is queued (e.g. CLOSED, DISCONNECTED) before closing.
-			for _, b := range t.take() {
-				if !write(b) {
-					break
-				}
-			}
-			t.ws.Close()
-			return
-		case <-t.wake:
-			for _, b := range t.take() {
-				if !write(b) {
-					return
-				}
-			}
-			if !idle.Stop() {
-				select {
-				case <-idle.C:
-				default:
-				}
-			}
-			idle.Reset(c.h.cfg.MaxIdleInterval)
-		case <-idle.C:
-			if !write(heartbeat) {
-				return
-			}
-			idle.Reset(c.h.cfg.MaxIdleInterval)
-		}
-	}
-}
-
 // reader reads and dispatches frames until the transport ends.
 func (c *Connection) reader(t *transport) {
 	t.ws.SetReadLimit(int64(protocol.MaxFrameSize))
@@ -254,10 +158,8 @@ func (c *Connection) reader(t *transport) {
 				Error: herald.Errorf(herald.CodeBadRequest, "Unreadable %s frame: %v", c.format, err)})
 			continue
 		}
-		select {
-		case <-t.done:
+		if t.ended.Load() {
 			return
-		default:
 		}
 		c.dispatch(t, pm)
 	}
@@ -268,7 +170,8 @@ func (c *Connection) transportFailed(t *transport) {
 	c.mu.Lock()
 	c.detachTransportLocked(t)
 	c.mu.Unlock()
-	t.ws.Close()
+	// Send what is framed (the echo of a client's close frame) and close.
+	t.close()
 }
 
 // endTransport sends final frames then closes the transport, keeping the

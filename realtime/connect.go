@@ -14,15 +14,14 @@ import (
 
 // connect authenticates a new transport and either resumes the connection
 // it names or starts a new one, then runs the transport's goroutines.
-func (h *Handler) connect(ws *websocket.Conn, params connectParams) {
+func (h *Handler) connect(t *transport, params connectParams) {
 	p, err := h.deps.Auth.Authenticate(auth.WithRemoteAddr(context.Background(), params.remoteAddr), params.creds)
 	if err != nil {
 		e := herald.AsError(err)
 		h.deps.Metrics.AuthFailed(e.Code)
-		h.refuse(ws, params.format, e)
+		h.refuse(t, params.format, e)
 		return
 	}
-	t := newTransport(ws, h.cfg.SendQueue, params.format == protocol.Msgpack)
 	var c *Connection
 	var resumeErr *herald.Error
 	if params.resume != "" {
@@ -31,7 +30,8 @@ func (h *Handler) connect(ws *websocket.Conn, params connectParams) {
 	if c == nil {
 		c = h.newConnection(params, p)
 		if !c.adoptTransport(t) {
-			ws.Close()
+			t.close()
+			t.release()
 			return
 		}
 		h.deps.Metrics.ConnectionOpened()
@@ -42,25 +42,25 @@ func (h *Handler) connect(ws *websocket.Conn, params connectParams) {
 	}
 	c.scheduleTokenTimers()
 	c.watchRevocation()
-	go c.writer(t)
+	t.startHeartbeats(h.heartbeat[c.format], h.cfg.MaxIdleInterval)
+	// Until here this goroutine held the write token: the 101 response and
+	// CONNECTED leave in one write.
+	t.release()
 	c.reader(t)
 }
 
 // refuse answers a failed connect: an ERROR then close. Token errors carry
 // statusCode 401 and a 4014x code, so SDKs renew once and retry (RTN14b);
-// anything else makes them fail (RTN14g).
-func (h *Handler) refuse(ws *websocket.Conn, f protocol.Format, e *herald.Error) {
-	b, err := protocol.Encode(f, &protocol.ProtocolMessage{Action: protocol.ActionError, Error: e})
-	if err == nil {
-		mt := websocket.TextMessage
-		if f == protocol.Msgpack {
-			mt = websocket.BinaryMessage
-		}
-		ws.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
-		ws.WriteMessage(mt, b)
+// anything else makes them fail (RTN14g). The caller holds the write
+// token, so the frames are framed here and sent by the writer with the
+// 101 response.
+func (h *Handler) refuse(t *transport, f protocol.Format, e *herald.Error) {
+	if b, err := protocol.Encode(f, &protocol.ProtocolMessage{Action: protocol.ActionError, Error: e}); err == nil {
+		t.ws.WriteMessage(t.msgType, b)
 	}
-	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-	ws.Close()
+	t.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	t.close()
+	t.release()
 }
 
 func (h *Handler) newConnection(params connectParams, p *auth.Principal) *Connection {
@@ -99,6 +99,7 @@ func (c *Connection) adoptTransport(t *transport) bool {
 		c.stateTimer = nil
 	}
 	c.t = t
+	t.onFail = c.transportFailed
 	return true
 }
 
@@ -128,7 +129,6 @@ func (h *Handler) resume(params connectParams, p *auth.Principal, t *transport) 
 	c.mu.Lock()
 	c.principal = p
 	c.format = params.format
-	t.binary = params.format == protocol.Msgpack
 	c.mu.Unlock()
 	if !c.adoptTransport(t) {
 		return nil, herald.NewError(herald.CodeResumeFailed, "Unable to resume: the connection has ended")

@@ -99,12 +99,19 @@ type Deps struct {
 	Stats hub.StatsSink
 }
 
+// readBufferSize is gorilla's per-connection read buffer.
+const readBufferSize = 1024
+
 // Handler is the WebSocket endpoint.
 type Handler struct {
 	cfg      Config
 	deps     Deps
 	logger   *slog.Logger
 	upgrader websocket.Upgrader
+
+	// heartbeat is the encoded HEARTBEAT per format (shared by every
+	// connection).
+	heartbeat [2][]byte
 
 	mu     sync.Mutex
 	conns  map[string]*Connection // by connectionKey
@@ -124,14 +131,16 @@ func New(cfg Config, deps Deps) *Handler {
 	if deps.Metrics == nil {
 		deps.Metrics = nopMetrics{}
 	}
-	return &Handler{
+	h := &Handler{
 		cfg: cfg, deps: deps, logger: logger, conns: map[string]*Connection{},
 		upgrader: websocket.Upgrader{
-			// Zero sizes reuse the buffers net/http already allocated for
-			// the hijacked connection, and the pool lends a write buffer
-			// only while a frame is written, so an idle connection holds
-			// none (docs/benchmarks.md "Memory per idle connection").
-			ReadBufferSize: 0, WriteBufferSize: 0,
+			// A small read buffer of its own (the 4 KiB one net/http
+			// allocated is let go with the request), and a pooled write
+			// buffer lent only while a frame is framed, so an idle
+			// connection holds 1 KiB (docs/benchmarks.md "Memory per idle
+			// connection"). Longer frames are read straight into the
+			// message buffer.
+			ReadBufferSize: readBufferSize, WriteBufferSize: 0,
 			WriteBufferPool: &sync.Pool{},
 			// SDKs send no Origin (node) or a page's origin (browsers);
 			// credentials, not origins, guard the endpoint.
@@ -139,6 +148,10 @@ func New(cfg Config, deps Deps) *Handler {
 			EnableCompression: true,
 		},
 	}
+	for _, f := range []protocol.Format{protocol.JSON, protocol.Msgpack} {
+		h.heartbeat[f], _ = protocol.Encode(f, &protocol.ProtocolMessage{Action: protocol.ActionHeartbeat})
+	}
+	return h
 }
 
 // IsUpgrade reports whether r asks for a WebSocket.
@@ -150,15 +163,17 @@ func IsUpgrade(r *http.Request) bool {
 // reported after the upgrade as protocol messages (§8.3): an HTTP error
 // would look like a network failure to the SDKs.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ws, err := h.upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		return // the upgrader has answered with an HTTP error
-	}
 	q := r.URL.Query()
 	format := protocol.JSON
 	if f, ok := protocol.ParseFormat(q.Get("format")); ok {
 		format = f
 	}
+	t := newTransport(h.cfg.SendQueue, format == protocol.Msgpack, h.cfg.WriteTimeout)
+	ws, err := h.upgrader.Upgrade(hijacker{w, t}, r, nil)
+	if err != nil {
+		return // the upgrader has answered with an HTTP error
+	}
+	t.ws = ws
 	c := auth.Credentials{TLS: r.TLS != nil || auth.ViaTrustedTLSProxy(r.RemoteAddr, r.Header.Get("X-Forwarded-Proto"), h.cfg.TrustedProxies)}
 	c.Key = q.Get("key")
 	c.Token = q.Get("access_token")
@@ -180,7 +195,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// For the audit of refused credentials.
 		remoteAddr: r.RemoteAddr,
 	}
-	h.connect(ws, params)
+	// The connection runs on its own goroutine so that this one returns
+	// and net/http lets go of the request, its buffers and its deeper
+	// stack for the connection's lifetime.
+	go h.connect(t, params)
 }
 
 type connectParams struct {
