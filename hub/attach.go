@@ -3,6 +3,7 @@ package hub
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldrt/herald"
@@ -16,6 +17,12 @@ type Attachment struct {
 	hub *Hub
 	ch  *channel
 	sub Subscriber
+
+	// Read on every delivery without the lock: the subscriber's id and
+	// echo flag never change, and recv mirrors modes.
+	connID string
+	echo   bool
+	recv   atomic.Uint32
 
 	mu        sync.Mutex
 	principal *auth.Principal
@@ -56,7 +63,7 @@ func (h *Hub) Attach(p *auth.Principal, sub Subscriber, name string, requested M
 		return nil, deny(p, name, auth.OpSubscribe)
 	}
 	c := h.channel(p.AppID, name, true)
-	a := &Attachment{hub: h, ch: c, sub: sub}
+	a := &Attachment{hub: h, ch: c, sub: sub, connID: sub.ConnectionID(), echo: sub.Echo()}
 	a.update(p, requested)
 	c.mu.Lock()
 	c.attached[a] = struct{}{}
@@ -105,6 +112,7 @@ func (a *Attachment) update(p *auth.Principal, requested Modes) {
 	}
 	a.mu.Lock()
 	a.principal, a.requested, a.modes = p, requested, modes
+	a.recv.Store(uint32(modes))
 	if lim == nil || a.limiter == nil || a.limiter.Limit() != lim.Limit() {
 		a.limiter = lim
 	}

@@ -202,13 +202,11 @@ func (h *Hub) fanout(c *channel, d *Delivery) int {
 }
 
 func (a *Attachment) canReceive(d *Delivery) bool {
-	a.mu.Lock()
-	modes := a.modes
-	a.mu.Unlock()
+	modes := Modes(a.recv.Load())
 	if len(d.Presence) > 0 {
 		return modes.Has(ModePresenceSubscribe)
 	}
-	if d.Origin != "" && d.Origin == a.sub.ConnectionID() && !a.sub.Echo() {
+	if !a.echo && d.Origin != "" && d.Origin == a.connID {
 		return false
 	}
 	return modes.Has(ModeSubscribe)

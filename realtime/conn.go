@@ -109,11 +109,8 @@ func (c *Connection) enqueueFrame(b []byte, delivery bool) {
 	if !c.t.push(b) {
 		c.h.logger.Warn("slow consumer: send queue full, dropping transport", "conn", c.id)
 		t := c.t
-		t.dropQueue()
-		t.ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "send queue full (slow consumer)"),
-			time.Now().Add(time.Second))
 		c.detachTransportLocked(t)
+		t.abort(websocket.CloseTryAgainLater, "send queue full (slow consumer)")
 	}
 }
 

@@ -55,10 +55,12 @@ func (h *Handler) connect(t *transport, params connectParams) {
 // token, so the frames are framed here and sent by the writer with the
 // 101 response.
 func (h *Handler) refuse(t *transport, f protocol.Format, e *herald.Error) {
+	var frames []byte
 	if b, err := protocol.Encode(f, &protocol.ProtocolMessage{Action: protocol.ActionError, Error: e}); err == nil {
-		t.ws.WriteMessage(t.msgType, b)
+		frames = appendFrame(frames, t.msgType, b)
 	}
-	t.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	frames = appendFrame(frames, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	t.appendOut(frames)
 	t.close()
 	t.release()
 }

@@ -46,8 +46,13 @@ type Config struct {
 	// TrustedProxies decide whether a plain connection came through a TLS
 	// terminating proxy (X-Forwarded-Proto).
 	TrustedProxies []netip.Prefix
-	// WriteTimeout bounds one frame write. Default 10 s.
+	// WriteTimeout bounds one write to a socket. Default 10 s.
 	WriteTimeout time.Duration
+	// Compression accepts permessage-deflate when a client offers it.
+	// Off by default: each subscriber's copy of a delivery would be
+	// compressed on its own, undoing encode-once fan-out, for frames that
+	// are mostly a few hundred bytes (docs/decisions.md).
+	Compression bool
 }
 
 func (c Config) withDefaults() Config {
@@ -109,6 +114,7 @@ type Handler struct {
 	logger   *slog.Logger
 	upgrader websocket.Upgrader
 
+	flush *flushers
 	// heartbeat is the encoded HEARTBEAT per format (shared by every
 	// connection).
 	heartbeat [2][]byte
@@ -132,7 +138,8 @@ func New(cfg Config, deps Deps) *Handler {
 		deps.Metrics = nopMetrics{}
 	}
 	h := &Handler{
-		cfg: cfg, deps: deps, logger: logger, conns: map[string]*Connection{},
+		flush: startFlushers(0),
+		cfg:   cfg, deps: deps, logger: logger, conns: map[string]*Connection{},
 		upgrader: websocket.Upgrader{
 			// A small read buffer of its own (the 4 KiB one net/http
 			// allocated is let go with the request), and a pooled write
@@ -145,7 +152,7 @@ func New(cfg Config, deps Deps) *Handler {
 			// SDKs send no Origin (node) or a page's origin (browsers);
 			// credentials, not origins, guard the endpoint.
 			CheckOrigin:       func(*http.Request) bool { return true },
-			EnableCompression: true,
+			EnableCompression: cfg.Compression,
 		},
 	}
 	for _, f := range []protocol.Format{protocol.JSON, protocol.Msgpack} {
@@ -168,7 +175,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f, ok := protocol.ParseFormat(q.Get("format")); ok {
 		format = f
 	}
-	t := newTransport(h.cfg.SendQueue, format == protocol.Msgpack, h.cfg.WriteTimeout)
+	t := newTransport(h.cfg.SendQueue, format == protocol.Msgpack, h.cfg.Compression, h.cfg.WriteTimeout, h.flush)
 	ws, err := h.upgrader.Upgrade(hijacker{w, t}, r, nil)
 	if err != nil {
 		return // the upgrader has answered with an HTTP error
@@ -228,6 +235,7 @@ func (h *Handler) Close(ctx context.Context) error {
 	for _, c := range conns {
 		c.destroy(herald.NewError(herald.CodeUnavailable, "Server shutting down"))
 	}
+	h.flush.stop()
 	return nil
 }
 

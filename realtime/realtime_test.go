@@ -391,3 +391,28 @@ func TestRevocation_ConnectDuringMargin(t *testing.T) {
 		t.Fatalf("after the margin: %+v", pm.Error)
 	}
 }
+
+// A WebSocket ping is answered with a pong even when nothing else is being
+// written (the pong is the only frame its writer sends).
+func TestWebSocketPingGetsPong(t *testing.T) {
+	e := newEnv(t, realtime.Config{})
+	c := e.dial(t, q("key", e.root.KeyString()))
+	c.expect(protocol.ActionConnected)
+	pong := make(chan string, 1)
+	c.ws.SetPongHandler(func(s string) error { pong <- s; return nil })
+	if err := c.ws.WriteControl(websocket.PingMessage, []byte("p1"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		c.ws.SetReadDeadline(time.Now().Add(3 * time.Second))
+		c.ws.ReadMessage() // runs the pong handler; no data frame comes
+	}()
+	select {
+	case s := <-pong:
+		if s != "p1" {
+			t.Fatalf("pong %q", s)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no pong within 3 s")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -13,24 +14,29 @@ import (
 
 // transport is one WebSocket carrying a connection.
 //
-// Writes are batched: gorilla frames each queued protocol message into
-// out (wireConn below), and whichever goroutine holds the write token
-// sends everything framed so far with one write(2). On loopback one write
-// costs ~5.5 µs of CPU whatever its size, so a subscriber that is behind
-// gets its backlog in a few syscalls instead of one per message
-// (docs/benchmarks.md, "Delivery").
+// Writes are batched: the protocol messages queued for a connection are
+// framed back to back into one buffer and sent with one write(2). On
+// loopback one write costs ~5.5 µs of CPU whatever its size, so a
+// subscriber that is behind gets its backlog in a few syscalls instead of
+// one per message (docs/benchmarks.md, "Delivery").
 //
-// No goroutine waits for frames: the write token is taken by push (or by
-// any gorilla write, such as the pong the reader sends) and a writer
-// goroutine runs only while there is something to send. With the reader
-// that is one goroutine per idle connection, not two; heartbeats come from
-// a timer (docs/benchmarks.md, "RSS per idle connection").
+// No goroutine waits for frames. Whoever finds the transport idle takes its
+// write token and hands it to the handler's flushers, a few goroutines
+// that send for every connection with non-blocking writes. A socket that
+// cannot take a whole batch gets a goroutine of its own that waits on it
+// (run), so one slow client never holds up the others. An idle connection
+// therefore has one goroutine, its reader, and heartbeats come from a
+// timer (docs/benchmarks.md, "RSS per idle connection").
 type transport struct {
-	ws      *websocket.Conn
-	conn    net.Conn // the socket under ws; out is written to it directly
-	max     int
-	msgType int
-	timeout time.Duration
+	ws       *websocket.Conn
+	conn     net.Conn        // the socket under ws; batches are written to it directly
+	raw      syscall.RawConn // conn's descriptor for non-blocking writes; nil for TLS
+	sched    *flushers       // nil: every batch on a goroutine of its own
+	max      int
+	msgType  int
+	compress bool // frame through gorilla, which deflates if negotiated
+	timeout  time.Duration
+	deadline time.Time // write deadline last set on conn (token holder only)
 	// onFail is told when a write fails; set before the token is released.
 	onFail func(*transport)
 
@@ -41,9 +47,10 @@ type transport struct {
 
 	mu      sync.Mutex
 	queue   [][]byte // encoded protocol messages not framed yet, bounded by max
-	out     *[]byte  // WebSocket frames not sent yet (pooled while idle)
-	running bool     // a goroutine holds the write token
+	out     *[]byte  // framed bytes not sent yet (gorilla's control frames, a partial write's rest)
+	running bool     // someone holds the write token
 	closing bool     // close asked: send what is queued, then close
+	aborted bool     // a close frame is out: queued frames are dropped
 	ended   atomic.Bool
 }
 
@@ -56,8 +63,8 @@ var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // newTransport returns a transport whose write token is held by the
 // caller: frames (the 101 response, CONNECTED) accumulate until release,
 // so a new connection's handshake answer and CONNECTED share one write.
-func newTransport(max int, binary bool, timeout time.Duration) *transport {
-	t := &transport{max: max, msgType: websocket.TextMessage, timeout: timeout, running: true}
+func newTransport(max int, binary, compress bool, timeout time.Duration, sched *flushers) *transport {
+	t := &transport{max: max, msgType: websocket.TextMessage, compress: compress, timeout: timeout, running: true, sched: sched}
 	if binary {
 		t.msgType = websocket.BinaryMessage
 	}
@@ -76,6 +83,12 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	h.t.conn = c
+	if sc, ok := c.(syscall.Conn); ok {
+		h.t.raw, _ = sc.SyscallConn()
+	}
+	if h.t.raw == nil {
+		h.t.sched = nil // flushers must never block on a write
+	}
 	return &wireConn{Conn: c, t: h.t}, brw, nil
 }
 
@@ -106,7 +119,7 @@ func (t *transport) appendOut(p []byte) {
 	start := t.take()
 	t.mu.Unlock()
 	if start {
-		go t.run()
+		t.start()
 	}
 }
 
@@ -135,7 +148,7 @@ func (t *transport) push(b []byte) bool {
 	start := t.take()
 	t.mu.Unlock()
 	if start {
-		go t.run()
+		t.start()
 	}
 	return true
 }
@@ -148,7 +161,7 @@ func (t *transport) release() {
 	start := (len(t.queue) > 0 || t.out != nil || t.closing) && t.take()
 	t.mu.Unlock()
 	if start {
-		go t.run()
+		t.start()
 	}
 }
 
@@ -169,81 +182,186 @@ func (t *transport) close() {
 		hb.Stop()
 	}
 	if start {
+		t.start()
+	}
+}
+
+// abort drops the queued frames and sends a close frame with code and
+// reason instead (slow consumer), then closes.
+func (t *transport) abort(code int, reason string) {
+	t.mu.Lock()
+	t.queue = nil
+	t.aborted = true
+	t.mu.Unlock()
+	t.appendOut(appendFrame(nil, websocket.CloseMessage, websocket.FormatCloseMessage(code, reason)))
+	t.close()
+}
+
+// appendFrame appends one unmasked, unfragmented WebSocket frame (RFC 6455
+// §5.2; a server never masks). Without compression this replaces
+// gorilla's per-message writer, its lock and its pooled buffer: the frames
+// of a batch are built back to back in one buffer.
+func appendFrame(dst []byte, opcode int, payload []byte) []byte {
+	n := len(payload)
+	dst = append(dst, 0x80|byte(opcode))
+	switch {
+	case n < 126:
+		dst = append(dst, byte(n))
+	case n <= 0xffff:
+		dst = append(dst, 126, byte(n>>8), byte(n))
+	default:
+		dst = append(dst, 127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(dst, payload...)
+}
+
+// start hands the token's work to the flushers, or to a goroutine of its
+// own when there are none.
+func (t *transport) start() {
+	if t.sched == nil || !t.sched.schedule(t) {
 		go t.run()
 	}
 }
 
-// dropQueue forgets the frames not framed yet (slow consumer).
-func (t *transport) dropQueue() {
-	t.mu.Lock()
-	t.queue = nil
-	t.mu.Unlock()
+// run sends with blocking writes until nothing is left.
+func (t *transport) run() {
+	for t.round(false) {
+	}
 }
 
-// run sends until nothing is left, then gives the token back (or closes
-// the socket when close was asked). Only the token's holder runs it.
-func (t *transport) run() {
-	for {
-		t.mu.Lock()
-		q := t.queue
-		t.queue = nil
-		if len(q) == 0 && t.out == nil {
-			if t.closing {
-				t.mu.Unlock()
-				t.ws.Close()
-				return
-			}
-			t.running = false
-			t.mu.Unlock()
-			return
+// round sends one batch: the bytes already framed (gorilla's control
+// frames, the rest of a partial write), then queued frames up to maxBatch
+// bytes, with one write. It reports whether work is left; when there is
+// none it gives the token back, or closes the socket if close was asked.
+// With nonblocking, a socket that cannot take the whole batch keeps the
+// rest and the token goes to a goroutine that waits (run).
+func (t *transport) round(nonblocking bool) bool {
+	t.mu.Lock()
+	q := t.queue
+	if !t.compress {
+		// Take what fits in one batch; the rest waits for the next round.
+		size, k := 0, 0
+		if t.out != nil {
+			size = len(*t.out)
 		}
+		for k < len(q) && (k == 0 || size < maxBatch) {
+			size += len(q[k]) + 10
+			k++
+		}
+		q = q[:k:k]
+	}
+	t.queue = t.queue[len(q):]
+	if len(t.queue) == 0 {
+		t.queue = nil
+	}
+	if len(q) == 0 && t.out == nil {
+		if t.closing {
+			t.mu.Unlock()
+			t.ws.Close() // the token stays taken: nothing writes again
+			return false
+		}
+		t.running = false
 		t.mu.Unlock()
-		for i, b := range q {
+		return false
+	}
+	var out *[]byte
+	if !t.compress {
+		out = t.out
+		t.out = nil
+	}
+	t.mu.Unlock()
+	if t.compress {
+		// gorilla frames (and deflates) into t.out through wireConn.
+		for _, b := range q {
 			if err := t.ws.WriteMessage(t.msgType, b); err != nil {
 				t.fail()
-				return
-			}
-			if i < len(q)-1 && t.outLen() >= maxBatch && !t.flush() {
-				return
+				return false
 			}
 		}
-		if !t.flush() {
-			return
+		t.mu.Lock()
+		out = t.out
+		t.out = nil
+		t.mu.Unlock()
+	} else {
+		if out == nil {
+			out = outPool.Get().(*[]byte)
+		}
+		for _, b := range q {
+			*out = appendFrame(*out, t.msgType, b)
 		}
 	}
-}
-
-func (t *transport) outLen() int {
+	if out != nil && !t.send(out, nonblocking) {
+		return false
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.out == nil {
-		return 0
+	if t.aborted {
+		t.queue = nil
 	}
-	return len(*t.out)
-}
-
-// flush writes out with one syscall; false when the socket failed (the
-// token is then kept, so nothing writes to the dead socket again).
-func (t *transport) flush() bool {
-	t.mu.Lock()
-	out := t.out
-	t.out = nil
-	t.mu.Unlock()
-	if out == nil {
+	if len(t.queue) > 0 || t.out != nil || t.closing {
 		return true
 	}
-	t.conn.SetWriteDeadline(time.Now().Add(t.timeout))
-	_, err := t.conn.Write(*out)
-	if cap(*out) <= maxBatch {
-		*out = (*out)[:0]
-		outPool.Put(out)
+	t.running = false
+	return false
+}
+
+// send writes out and returns it to the pool. It reports false when the
+// token has left this goroutine: the socket failed, or (nonblocking) it
+// could not take everything and a goroutine of its own now waits on it.
+//
+// A blocking write's deadline is moved only when less than half of it is
+// left: setting it costs as much as a tenth of the write, and a stuck
+// client is still cut off after between timeout/2 and timeout.
+func (t *transport) send(out *[]byte, nonblocking bool) bool {
+	now := time.Now()
+	defer recycle(out)
+	if nonblocking && t.raw != nil {
+		if !t.deadline.IsZero() && now.After(t.deadline) {
+			// An expired deadline would fail even a write that need not wait.
+			t.conn.SetWriteDeadline(time.Time{})
+			t.deadline = time.Time{}
+		}
+		n, err := writeNonblocking(t.raw, *out)
+		if n > 0 {
+			t.lastWrite.Store(now.UnixNano())
+		}
+		switch {
+		case err == nil && n == len(*out):
+			return true
+		case err == nil || err == errWouldBlock:
+			t.mu.Lock()
+			rest := outPool.Get().(*[]byte)
+			*rest = append(*rest, (*out)[n:]...)
+			if t.out != nil {
+				*rest = append(*rest, *t.out...)
+				recycle(t.out)
+			}
+			t.out = rest
+			t.mu.Unlock()
+			go t.run()
+			return false
+		default:
+			t.fail()
+			return false
+		}
 	}
-	if err != nil {
+	if t.deadline.Sub(now) < t.timeout/2 {
+		t.deadline = now.Add(t.timeout)
+		t.conn.SetWriteDeadline(t.deadline)
+	}
+	if _, err := t.conn.Write(*out); err != nil {
 		t.fail()
 		return false
 	}
-	t.lastWrite.Store(time.Now().UnixNano())
+	t.lastWrite.Store(now.UnixNano())
 	return true
+}
+
+func recycle(b *[]byte) {
+	if cap(*b) <= 2*maxBatch {
+		*b = (*b)[:0]
+		outPool.Put(b)
+	}
 }
 
 func (t *transport) fail() {

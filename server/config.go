@@ -90,6 +90,9 @@ type RealtimeConfig struct {
 	AuthLeadTime time.Duration
 	// MaxMessageSize: the publish size limit in bytes. Default 65536.
 	MaxMessageSize int
+	// Compression accepts WebSocket permessage-deflate when offered.
+	// Default off (see realtime.Config.Compression).
+	Compression bool
 }
 
 // HistoryConfig sets history retention.

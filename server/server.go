@@ -151,6 +151,7 @@ func (s *Server) open(ctx context.Context) error {
 		MaxIdleInterval:    cfg.Realtime.MaxIdleInterval,
 		AuthLeadTime:       cfg.Realtime.AuthLeadTime,
 		MaxMessageSize:     cfg.Realtime.MaxMessageSize,
+		Compression:        cfg.Realtime.Compression,
 		TrustedProxies:     proxies,
 	}, realtime.Deps{Auth: authn, Hub: s.hub, Clock: cfg.Clock, Logger: s.logger, Stats: s.recorder, Metrics: s.metrics})
 	s.live.Store(s.realtime)

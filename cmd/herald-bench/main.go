@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -52,6 +53,7 @@ type options struct {
 	dialers, sourceIPs      int
 	label                   string
 	pprofURL, profilePrefix string
+	selfProfile             string
 }
 
 func newRootCmd() *cobra.Command {
@@ -79,6 +81,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&o.label, "label", "", "result label (default: the scenario name)")
 	pf.StringVar(&o.pprofURL, "pprof-url", "", "URL of the pprof listener of 'herald-bench serve --pprof': record a server CPU profile per measured phase")
 	pf.StringVar(&o.profilePrefix, "profile-prefix", "", "path prefix of the profile files written with --pprof-url")
+	pf.StringVar(&o.selfProfile, "self-profile", "", "write a CPU profile of the load generator itself to this file (where its own time goes)")
 	root.AddCommand(newConnectCmd(o), newIdleCmd(o), newFanoutCmd(o), newRevokeCmd(o), newRESTCmd(o),
 		newSmokeCmd(o), newServeCmd(), newSummarizeCmd())
 	return root
@@ -127,6 +130,17 @@ func (o *options) run(cmd *cobra.Command, scenario func(ctx context.Context, e *
 	e, err := o.env(ctx)
 	if err != nil {
 		return err
+	}
+	if o.selfProfile != "" {
+		f, err := os.Create(o.selfProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	results, err := scenario(ctx, e)
 	if err != nil {

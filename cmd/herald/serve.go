@@ -71,6 +71,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	f.BoolVar(&cfg.Admin.Dev, "dev", false, "development mode: allow Basic auth over plain HTTP and enable /apps provisioning")
 	f.BoolVar(&cfg.Auth.InsecureAllowBasicAuth, "insecure-allow-basic-auth", false, "allow Basic auth over plain HTTP/WS (Ably refuses it with 40103)")
 	f.StringVar(&cfg.Admin.ProvisioningToken, "provisioning-token", "", "enable POST /apps, requiring this bearer token")
+	f.BoolVar(&cfg.Realtime.Compression, "ws-compression", false, "accept WebSocket permessage-deflate (compresses every subscriber's copy of a message separately)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&cfg.Control.Listen, "control-listen", "", "serve the Control API (/v1) on this address instead of the main listener")
 	f.BoolVar(&cfg.Control.Disabled, "no-control-api", false, "disable the Control API (/v1)")
