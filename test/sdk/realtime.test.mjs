@@ -228,7 +228,12 @@ describe(`realtime (${protocol})`, () => {
         const seen = await collectPresence(bobCh);
         await aliceCh.presence.update('busy');
         await seen.until((p) => p.action === 'update' && p.clientId === 'alice' && p.data === 'busy', 'alice update');
+        // bob's ACK and alice's copy of his enter travel on two sockets, in
+        // no guaranteed order (as with Ably): alice's set is complete once
+        // she has seen the event.
+        const aliceSeen = await collectPresence(aliceCh);
         await bobCh.presence.enter('hello');
+        await aliceSeen.until((p) => p.action === 'enter' && p.clientId === 'bob', 'bob enter seen by alice');
         const both = await aliceCh.presence.get();
         assert.deepEqual(both.map((m) => m.clientId).sort(), ['alice', 'bob']);
 
