@@ -13,16 +13,15 @@ import (
 // They only write without blocking, so one slow socket cannot stall them.
 type flushers struct {
 	ch      chan *transport
-	mu      sync.RWMutex
+	mu      sync.RWMutex // schedule holds it shared, so stop can close ch
 	stopped bool
-	quit    chan struct{}
 }
 
 func startFlushers(n int) *flushers {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	f := &flushers{ch: make(chan *transport, 1<<14), quit: make(chan struct{})}
+	f := &flushers{ch: make(chan *transport, 1<<14)}
 	for range n {
 		go f.loop()
 	}
@@ -45,38 +44,26 @@ func (f *flushers) schedule(t *transport) bool {
 	}
 }
 
+// loop serves transports until stop; what was queued before stop is still
+// served.
 func (f *flushers) loop() {
-	for {
-		select {
-		case t := <-f.ch:
-			// One batch per turn, then the back of the line: a connection
-			// with a long backlog does not hold up the rest.
-			if t.round(true) {
-				t.start()
-			}
-		case <-f.quit:
-			return
+	for t := range f.ch {
+		// One batch per turn, then the back of the line: a connection
+		// with a long backlog does not hold up the rest.
+		if t.round(true) {
+			t.start()
 		}
 	}
 }
 
-// stop ends the flushers; transports still waiting get goroutines of their
-// own, and later ones too.
+// stop ends the flushers once they have served what is queued; later
+// transports get goroutines of their own. Idempotent.
 func (f *flushers) stop() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.stopped {
-		return
-	}
-	f.stopped = true
-	close(f.quit)
-	for {
-		select {
-		case t := <-f.ch:
-			go t.run()
-		default:
-			return
-		}
+	if !f.stopped {
+		f.stopped = true
+		close(f.ch)
 	}
 }
 
