@@ -416,3 +416,40 @@ func TestWebSocketPingGetsPong(t *testing.T) {
 		t.Fatal("no pong within 3 s")
 	}
 }
+
+// permessage-deflate is declined unless configured; with it on, messages
+// still arrive intact (deflated by gorilla, still batched).
+func TestCompression_OffByDefault(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		e := newEnv(t, realtime.Config{Compression: on})
+		d := websocket.Dialer{EnableCompression: true}
+		u := "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/?" + q("key", e.root.KeyString(), "format", "json").Encode()
+		ws, resp, err := d.Dial(u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ws.Close() })
+		if got := strings.Contains(resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate"); got != on {
+			t.Fatalf("compression configured %v, negotiated %v", on, got)
+		}
+		c := &client{t: t, ws: ws, format: protocol.JSON}
+		c.expect(protocol.ActionConnected)
+		c.send(&protocol.ProtocolMessage{Action: protocol.ActionAttach, Channel: "z"})
+		c.expect(protocol.ActionAttached)
+		data := strings.Repeat("compressible ", 1000)
+		for i := range 3 {
+			c.send(&protocol.ProtocolMessage{Action: protocol.ActionMessage, Channel: "z", MsgSerial: int64(i),
+				Messages: []*herald.Message{{Name: "n", Data: herald.Data{Kind: herald.DataString, Bytes: []byte(data)}}}})
+		}
+		for got := 0; got < 3; {
+			pm := c.next()
+			if pm.Action != protocol.ActionMessage {
+				continue
+			}
+			if string(pm.Messages[0].Data.Bytes) != data {
+				t.Fatalf("compression %v: message %d corrupted", on, got)
+			}
+			got++
+		}
+	}
+}

@@ -223,7 +223,7 @@ GEN="$OUT/generated.md"
 {
 	echo "<!-- bench.sh:begin (written by scripts/bench.sh; edit outside these markers) -->"
 	echo
-	echo "### Machine"
+	echo "#### Machine"
 	echo
 	echo "- CPUs: $NCPU × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 	echo "- Memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); kernel $(uname -r); $(go version | cut -d' ' -f3-)"
@@ -232,7 +232,7 @@ GEN="$OUT/generated.md"
 	echo "- Code: \`${RUN_CODE:-unknown}\` (git describe --dirty; the binaries were built from the working tree at the start)"
 	echo "- Run: $RUN_DATE; $RUNS run(s) per scenario, each on a freshly started server; tables give the median and the range"
 	echo
-	echo "### Exact commands"
+	echo "#### Exact commands"
 	echo
 	echo "Both run with \`ulimit -n ${NOFILE:-?}\` (bench.sh raises the soft limit to the hard one)."
 	echo
@@ -249,17 +249,18 @@ GEN="$OUT/generated.md"
 	echo '```'
 	echo
 	if ((${#RESULTS[@]})); then
-		echo "### Goals (median of the runs)"
+		echo "#### Goals (median of the runs)"
 		echo
 		"$BIN/herald-bench" summarize --goals "${RESULTS[@]}"
-		echo "### Figures per scenario"
+		echo "#### Figures per scenario"
 		echo
-		"$BIN/herald-bench" summarize "${RESULTS[@]}"
+		# one level below the section's own headings
+		"$BIN/herald-bench" summarize "${RESULTS[@]}" | sed 's/^#### /##### /'
 	else
 		echo "(no results)"
 	fi
 	if ((MICRO)); then
-		echo "### Go microbenchmarks"
+		echo "#### Go microbenchmarks"
 		echo
 		echo '```'
 		echo "go test -run '^\$' -bench . -benchmem -count $MICRO_COUNT ./protocol ./auth ./hub ./sqlitestore"
@@ -291,6 +292,8 @@ else
 		echo "# Benchmarks: load (herald-bench)"
 		echo
 		echo "Regenerate with \`scripts/bench.sh\`."
+		echo
+		echo "### Results of the last \`scripts/bench.sh\` run"
 		echo
 		cat "$GEN"
 	} >"$DOC"
