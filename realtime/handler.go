@@ -1,8 +1,9 @@
 // Package realtime serves Ably's realtime protocol over WebSocket: connect
 // with any credential, channels, publish/subscribe, presence, token expiry
 // and in-band re-auth, and connection resume (ably-protocol.md §A). Each
-// connection has one reader and one writer goroutine and a bounded send
-// queue; auth decisions come from package auth and channel state from hub.
+// connection has a reader goroutine and a bounded send queue whose frames
+// are written in batches by the handler's flushers (transport.go); auth
+// decisions come from package auth and channel state from hub.
 package realtime
 
 import (

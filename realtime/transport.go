@@ -237,19 +237,18 @@ func (t *transport) run() {
 // rest and the token goes to a goroutine that waits (run).
 func (t *transport) round(nonblocking bool) bool {
 	t.mu.Lock()
+	// Take what fits in one batch (uncompressed sizes also bound a
+	// deflated batch); the rest waits for the next round.
 	q := t.queue
-	if !t.compress {
-		// Take what fits in one batch; the rest waits for the next round.
-		size, k := 0, 0
-		if t.out != nil {
-			size = len(*t.out)
-		}
-		for k < len(q) && (k == 0 || size < maxBatch) {
-			size += len(q[k]) + 10
-			k++
-		}
-		q = q[:k:k]
+	size, k := 0, 0
+	if t.out != nil {
+		size = len(*t.out)
 	}
+	for k < len(q) && (k == 0 || size < maxBatch) {
+		size += len(q[k]) + 10
+		k++
+	}
+	q = q[:k:k]
 	t.queue = t.queue[len(q):]
 	if len(t.queue) == 0 {
 		t.queue = nil
