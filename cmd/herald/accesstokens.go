@@ -1,11 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/heraldrt/herald"
@@ -59,30 +59,22 @@ func newAccessTokensCmd(g *globals) *cobra.Command {
 			if expires < 0 {
 				return errors.New("--expires must not be negative")
 			}
-			store, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			ctx := cmd.Context()
-			acct, err := server.EnsureAccount(ctx, store)
-			if err != nil {
-				return err
-			}
-			var exp time.Time
-			if expires > 0 {
-				exp = time.Now().Add(expires)
-			}
-			token, rec, err := server.CreateAccessToken(ctx, store, acct, name, caps, exp, "cli", herald.SystemClock{})
-			if err != nil {
-				return fmt.Errorf("--capabilities: %s", herald.AsError(err).Message)
-			}
-			if g.json {
-				return printJSON(toAccessTokenJSON(rec, token))
-			}
-			fmt.Printf("Created access token %s (%s) with %s\nToken (shown once): %s\n",
-				rec.ID, rec.Name, strings.Join(rec.Capabilities, ", "), token)
-			return nil
+			return withStore(cmd, g, func(ctx context.Context, store herald.Store) error {
+				acct, err := server.EnsureAccount(ctx, store)
+				if err != nil {
+					return err
+				}
+				var exp time.Time
+				if expires > 0 {
+					exp = time.Now().Add(expires)
+				}
+				token, rec, err := server.CreateAccessToken(ctx, store, acct, name, caps, exp, "cli", herald.SystemClock{})
+				if err != nil {
+					return fmt.Errorf("--capabilities: %s", herald.AsError(err).Message)
+				}
+				return printResult(g, toAccessTokenJSON(rec, token), "Created access token %s (%s) with %s\nToken (shown once): %s\n",
+					rec.ID, rec.Name, strings.Join(rec.Capabilities, ", "), token)
+			})
 		},
 	}
 	cf := create.Flags()
@@ -96,37 +88,26 @@ func newAccessTokensCmd(g *globals) *cobra.Command {
 		Short: "List access tokens (the tokens themselves are never shown again)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			toks, err := store.AccessTokens(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.json {
-				out := make([]accessTokenJSON, len(toks))
-				for i, t := range toks {
-					out[i] = toAccessTokenJSON(t, "")
+			return withStore(cmd, g, func(ctx context.Context, store herald.Store) error {
+				toks, err := store.AccessTokens(ctx)
+				if err != nil {
+					return err
 				}
-				return printJSON(out)
-			}
-			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tCAPABILITIES\tCREATED\tEXPIRES\tLAST USED")
-			now := time.Now()
-			for _, t := range toks {
-				status := "active"
-				switch {
-				case !t.Revoked.IsZero():
-					status = "revoked"
-				case !t.Active(now):
-					status = "expired"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, status, strings.Join(t.Capabilities, ","),
-					formatTime(t.Created), formatTime(t.Expires), formatTime(t.LastUsed))
-			}
-			return tw.Flush()
+				toJSON := func(t *herald.AccessToken) accessTokenJSON { return toAccessTokenJSON(t, "") }
+				now := time.Now()
+				return printList(g, toks, toJSON, "ID\tNAME\tSTATUS\tCAPABILITIES\tCREATED\tEXPIRES\tLAST USED",
+					func(w io.Writer, t *herald.AccessToken) {
+						status := "active"
+						switch {
+						case !t.Revoked.IsZero():
+							status = "revoked"
+						case !t.Active(now):
+							status = "expired"
+						}
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, status, strings.Join(t.Capabilities, ","),
+							formatTime(t.Created), formatTime(t.Expires), formatTime(t.LastUsed))
+					})
+			})
 		},
 	}
 
@@ -135,32 +116,24 @@ func newAccessTokensCmd(g *globals) *cobra.Command {
 		Short: "Revoke an access token: it stops working at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			ctx := cmd.Context()
-			now := time.Now()
-			if err := store.RevokeAccessToken(ctx, args[0], now); err != nil {
-				if errors.Is(err, herald.ErrNotFound) {
-					return fmt.Errorf("no access token %q", args[0])
+			return withStore(cmd, g, func(ctx context.Context, store herald.Store) error {
+				now := time.Now()
+				if err := store.RevokeAccessToken(ctx, args[0], now); err != nil {
+					if errors.Is(err, herald.ErrNotFound) {
+						return fmt.Errorf("no access token %q", args[0])
+					}
+					return err
 				}
-				return err
-			}
-			if err := store.AppendAudit(ctx, &herald.AuditEntry{Time: now, Kind: herald.AuditAccessTokenRevoke,
-				Actor: "cli", Target: args[0]}); err != nil {
-				return err
-			}
-			t, err := store.AccessToken(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			if g.json {
-				return printJSON(toAccessTokenJSON(t, ""))
-			}
-			fmt.Printf("Revoked access token %s\n", t.ID)
-			return nil
+				if err := store.AppendAudit(ctx, &herald.AuditEntry{Time: now, Kind: herald.AuditAccessTokenRevoke,
+					Actor: "cli", Target: args[0]}); err != nil {
+					return err
+				}
+				t, err := store.AccessToken(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return printResult(g, toAccessTokenJSON(t, ""), "Revoked access token %s\n", t.ID)
+			})
 		},
 	}
 	cmd.AddCommand(create, list, revoke)

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"text/tabwriter"
+	"io"
 	"time"
 
 	"github.com/heraldrt/herald"
@@ -14,8 +13,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func openStore(g *globals) (herald.Store, error) {
-	return server.OpenStore(context.Background(), server.Config{Store: server.StoreConfig{DataDir: g.dataDir}})
+// withStore runs fn with the store under --data-dir, open for just this
+// command, and the command's context.
+func withStore(cmd *cobra.Command, g *globals, fn func(ctx context.Context, store herald.Store) error) error {
+	store, err := server.OpenStore(context.Background(), server.Config{Store: server.StoreConfig{DataDir: g.dataDir}})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return fn(cmd.Context(), store)
 }
 
 type appJSON struct {
@@ -63,25 +69,18 @@ func newAppsCmd(g *globals) *cobra.Command {
 		Short: "Create an app with a root key (the key is printed once)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			ctx := cmd.Context()
-			acct, err := server.EnsureAccount(ctx, store)
-			if err != nil {
-				return err
-			}
-			app, key, err := server.CreateApp(ctx, store, acct, name, herald.SystemClock{})
-			if err != nil {
-				return err
-			}
-			if g.json {
-				return printJSON(map[string]any{"app": toAppJSON(app), "keys": []keyJSON{toKeyJSON(key, true)}})
-			}
-			fmt.Printf("Created app %s (%s)\nRoot key (shown once): %s\n", app.ID, app.Name, key.KeyString())
-			return nil
+			return withStore(cmd, g, func(ctx context.Context, store herald.Store) error {
+				acct, err := server.EnsureAccount(ctx, store)
+				if err != nil {
+					return err
+				}
+				app, key, err := server.CreateApp(ctx, store, acct, name, herald.SystemClock{})
+				if err != nil {
+					return err
+				}
+				return printResult(g, map[string]any{"app": toAppJSON(app), "keys": []keyJSON{toKeyJSON(key, true)}},
+					"Created app %s (%s)\nRoot key (shown once): %s\n", app.ID, app.Name, key.KeyString())
+			})
 		},
 	}
 	create.Flags().StringVar(&name, "name", "app", "app name")
@@ -91,28 +90,15 @@ func newAppsCmd(g *globals) *cobra.Command {
 		Short: "List apps",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			apps, err := store.Apps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.json {
-				out := make([]appJSON, len(apps))
-				for i, a := range apps {
-					out[i] = toAppJSON(a)
+			return withStore(cmd, g, func(ctx context.Context, store herald.Store) error {
+				apps, err := store.Apps(ctx)
+				if err != nil {
+					return err
 				}
-				return printJSON(out)
-			}
-			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tCREATED")
-			for _, a := range apps {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.ID, a.Name, a.Status, a.Created.UTC().Format(time.RFC3339))
-			}
-			return tw.Flush()
+				return printList(g, apps, toAppJSON, "ID\tNAME\tSTATUS\tCREATED", func(w io.Writer, a *herald.App) {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", a.ID, a.Name, a.Status, a.Created.UTC().Format(time.RFC3339))
+				})
+			})
 		},
 	}
 	del := &cobra.Command{
@@ -120,22 +106,15 @@ func newAppsCmd(g *globals) *cobra.Command {
 		Short: "Delete an app with all its keys",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			if err := store.DeleteApp(cmd.Context(), args[0]); err != nil {
-				if errors.Is(err, herald.ErrNotFound) {
-					return fmt.Errorf("no app %q", args[0])
+			return withStore(cmd, g, func(ctx context.Context, store herald.Store) error {
+				if err := store.DeleteApp(ctx, args[0]); err != nil {
+					if errors.Is(err, herald.ErrNotFound) {
+						return fmt.Errorf("no app %q", args[0])
+					}
+					return err
 				}
-				return err
-			}
-			if g.json {
-				return printJSON(map[string]any{"deleted": args[0]})
-			}
-			fmt.Printf("Deleted app %s\n", args[0])
-			return nil
+				return printResult(g, map[string]any{"deleted": args[0]}, "Deleted app %s\n", args[0])
+			})
 		},
 	}
 	cmd.AddCommand(create, list, del)
@@ -159,25 +138,19 @@ func newKeysCmd(g *globals) *cobra.Command {
 			if _, err := auth.ParseCapability(capability); err != nil {
 				return fmt.Errorf("--capability: %s", herald.AsError(err).Message)
 			}
-			store, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			now := time.Now()
-			k := &herald.Key{AppID: appID, ID: auth.NewKeyID(), Secret: auth.NewSecret(), Name: name,
-				Capability: capability, RevocableTokens: revocable, Status: herald.KeyEnabled, Created: now, Modified: now}
-			if err := store.CreateKey(cmd.Context(), k); err != nil {
-				if errors.Is(err, herald.ErrNotFound) {
-					return fmt.Errorf("no app %q", appID)
+			return withStore(cmd, g, func(ctx context.Context, store herald.Store) error {
+				now := time.Now()
+				k := &herald.Key{AppID: appID, ID: auth.NewKeyID(), Secret: auth.NewSecret(), Name: name,
+					Capability: capability, RevocableTokens: revocable, Status: herald.KeyEnabled, Created: now, Modified: now}
+				if err := store.CreateKey(ctx, k); err != nil {
+					if errors.Is(err, herald.ErrNotFound) {
+						return fmt.Errorf("no app %q", appID)
+					}
+					return err
 				}
-				return err
-			}
-			if g.json {
-				return printJSON(toKeyJSON(k, true))
-			}
-			fmt.Printf("Created key %s (%s)\nKey (shown once): %s\n", k.KeyName(), k.Name, k.KeyString())
-			return nil
+				return printResult(g, toKeyJSON(k, true),
+					"Created key %s (%s)\nKey (shown once): %s\n", k.KeyName(), k.Name, k.KeyString())
+			})
 		},
 	}
 	cf := create.Flags()
@@ -192,32 +165,20 @@ func newKeysCmd(g *globals) *cobra.Command {
 		Short: "List API keys (secrets are not shown)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			keys, err := store.Keys(cmd.Context(), listApp)
-			if err != nil {
-				return err
-			}
-			if g.json {
-				out := make([]keyJSON, len(keys))
-				for i, k := range keys {
-					out[i] = toKeyJSON(k, false)
+			return withStore(cmd, g, func(ctx context.Context, store herald.Store) error {
+				keys, err := store.Keys(ctx, listApp)
+				if err != nil {
+					return err
 				}
-				return printJSON(out)
-			}
-			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KEY NAME\tNAME\tSTATUS\tREVOCABLE\tCAPABILITY")
-			for _, k := range keys {
-				status := "enabled"
-				if k.Status == herald.KeyRevoked {
-					status = "revoked"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\n", k.KeyName(), k.Name, status, k.RevocableTokens, k.Capability)
-			}
-			return tw.Flush()
+				toJSON := func(k *herald.Key) keyJSON { return toKeyJSON(k, false) }
+				return printList(g, keys, toJSON, "KEY NAME\tNAME\tSTATUS\tREVOCABLE\tCAPABILITY", func(w io.Writer, k *herald.Key) {
+					status := "enabled"
+					if k.Status == herald.KeyRevoked {
+						status = "revoked"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%s\n", k.KeyName(), k.Name, status, k.RevocableTokens, k.Capability)
+				})
+			})
 		},
 	}
 	list.Flags().StringVar(&listApp, "app", "", "only keys of this app")
@@ -227,27 +188,20 @@ func newKeysCmd(g *globals) *cobra.Command {
 		Short: "Revoke an API key: it and every token derived from it stop working",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			k, err := store.Key(cmd.Context(), args[0])
-			if err != nil {
-				if errors.Is(err, herald.ErrNotFound) {
-					return fmt.Errorf("no key %q", args[0])
+			return withStore(cmd, g, func(ctx context.Context, store herald.Store) error {
+				k, err := store.Key(ctx, args[0])
+				if err != nil {
+					if errors.Is(err, herald.ErrNotFound) {
+						return fmt.Errorf("no key %q", args[0])
+					}
+					return err
 				}
-				return err
-			}
-			k.Status, k.Modified = herald.KeyRevoked, time.Now()
-			if err := store.UpdateKey(cmd.Context(), k); err != nil {
-				return err
-			}
-			if g.json {
-				return printJSON(toKeyJSON(k, false))
-			}
-			fmt.Printf("Revoked key %s\n", k.KeyName())
-			return nil
+				k.Status, k.Modified = herald.KeyRevoked, time.Now()
+				if err := store.UpdateKey(ctx, k); err != nil {
+					return err
+				}
+				return printResult(g, toKeyJSON(k, false), "Revoked key %s\n", k.KeyName())
+			})
 		},
 	}
 	cmd.AddCommand(create, list, revoke)

@@ -1,12 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/heraldrt/herald"
@@ -26,6 +27,15 @@ type auditJSON struct {
 	Address string          `json:"address,omitempty"`
 	Count   int             `json:"count"`
 	Details json.RawMessage `json:"details"`
+}
+
+func toAuditJSON(e *herald.AuditEntry) auditJSON {
+	details := json.RawMessage("null")
+	if e.Details != "" {
+		details = json.RawMessage(e.Details)
+	}
+	return auditJSON{ID: e.ID, Time: e.Time.UnixMilli(), AppID: e.AppID, Kind: string(e.Kind), Actor: e.Actor,
+		Target: e.Target, Code: e.Code, Address: e.Address, Count: e.Count, Details: details}
 }
 
 func newAuditCmd(g *globals) *cobra.Command {
@@ -53,44 +63,29 @@ func newAuditCmd(g *globals) *cobra.Command {
 			if since > 0 {
 				q.Start = time.Now().Add(-since)
 			}
-			store, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			entries, err := store.Audit(cmd.Context(), q)
-			if err != nil {
-				return err
-			}
-			if g.json {
-				out := make([]auditJSON, len(entries))
-				for i, e := range entries {
-					details := json.RawMessage("null")
-					if e.Details != "" {
-						details = json.RawMessage(e.Details)
-					}
-					out[i] = auditJSON{ID: e.ID, Time: e.Time.UnixMilli(), AppID: e.AppID, Kind: string(e.Kind), Actor: e.Actor,
-						Target: e.Target, Code: e.Code, Address: e.Address, Count: e.Count, Details: details}
+			return withStore(cmd, g, func(ctx context.Context, store herald.Store) error {
+				entries, err := store.Audit(ctx, q)
+				if err != nil {
+					return err
 				}
-				return printJSON(out)
-			}
-			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tTIME\tKIND\tAPP\tACTOR\tTARGET\tCOUNT\tCODE\tADDRESS\tDETAILS")
-			for _, e := range entries {
-				code := ""
-				if e.Code != 0 {
-					code = strconv.Itoa(e.Code)
+				err = printList(g, entries, toAuditJSON, "ID\tTIME\tKIND\tAPP\tACTOR\tTARGET\tCOUNT\tCODE\tADDRESS\tDETAILS",
+					func(w io.Writer, e *herald.AuditEntry) {
+						code := ""
+						if e.Code != 0 {
+							code = strconv.Itoa(e.Code)
+						}
+						fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.ID, formatTime(e.Time), e.Kind, dash(e.AppID),
+							dash(e.Actor), dash(e.Target), e.Count, dash(code), dash(e.Address), dash(e.Details))
+					})
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.ID, formatTime(e.Time), e.Kind, dash(e.AppID),
-					dash(e.Actor), dash(e.Target), e.Count, dash(code), dash(e.Address), dash(e.Details))
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			if limit > 0 && len(entries) == limit {
-				fmt.Fprintf(os.Stderr, "More entries may follow: add --before %d\n", entries[len(entries)-1].ID)
-			}
-			return nil
+				// Only under the table: --json output stays a bare array.
+				if !g.json && limit > 0 && len(entries) == limit {
+					fmt.Fprintf(os.Stderr, "More entries may follow: add --before %d\n", entries[len(entries)-1].ID)
+				}
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()

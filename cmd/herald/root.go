@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -101,4 +103,31 @@ func printJSON(v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// printResult prints v as JSON under --json, else the formatted message.
+func printResult(g *globals, v any, format string, args ...any) error {
+	if g.json {
+		return printJSON(v)
+	}
+	fmt.Printf(format, args...)
+	return nil
+}
+
+// printList prints items under --json as a JSON array of their toJSON
+// values, else as a table: the header line, then row's line for each item.
+func printList[T, J any](g *globals, items []T, toJSON func(T) J, header string, row func(w io.Writer, item T)) error {
+	if g.json {
+		out := make([]J, len(items))
+		for i, it := range items {
+			out[i] = toJSON(it)
+		}
+		return printJSON(out)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, it := range items {
+		row(tw, it)
+	}
+	return tw.Flush()
 }

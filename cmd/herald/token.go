@@ -46,29 +46,25 @@ func newTokenCmd(g *globals) *cobra.Command {
 			if key == "" {
 				return errors.New("--key is required")
 			}
-			store, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			ctx := cmd.Context()
-			a, keys, err := localAuth(ctx, store)
-			if err != nil {
-				return err
-			}
-			e, err := keyEntry(ctx, a, keys, key)
-			if err != nil {
-				return err
-			}
-			p := auth.TokenParams{TTL: ttl, Capability: capability}
-			if cmd.Flags().Changed("client-id") {
-				p.ClientID, p.HasClientID = clientID, true
-			}
-			td, err := a.Issue(ctx, e, p, time.Now())
-			if err != nil {
-				return errors.New(herald.AsError(err).Message)
-			}
-			return printJSON(td)
+			return withStore(cmd, g, func(ctx context.Context, store herald.Store) error {
+				a, keys, err := localAuth(ctx, store)
+				if err != nil {
+					return err
+				}
+				e, err := keyEntry(ctx, a, keys, key)
+				if err != nil {
+					return err
+				}
+				p := auth.TokenParams{TTL: ttl, Capability: capability}
+				if cmd.Flags().Changed("client-id") {
+					p.ClientID, p.HasClientID = clientID, true
+				}
+				td, err := a.Issue(ctx, e, p, time.Now())
+				if err != nil {
+					return errors.New(herald.AsError(err).Message)
+				}
+				return printJSON(td)
+			})
 		},
 	}
 	f := issue.Flags()
@@ -95,62 +91,55 @@ func newAuthCmd(g *globals) *cobra.Command {
 			if !ok {
 				return fmt.Errorf("--op %q is not a capability operation", op)
 			}
-			store, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			ctx := cmd.Context()
-			a, _, err := localAuth(ctx, store)
-			if err != nil {
-				return err
-			}
-			c := auth.Credentials{Key: key, Token: token, TLS: true}
-			if cmd.Flags().Changed("client-id") {
-				c.ClientID, c.HasClientID = clientID, true
-			}
-			p, err := a.Authenticate(ctx, c)
-			if err != nil {
-				e := herald.AsError(err)
-				if g.json {
-					return printJSON(map[string]any{"authenticated": false, "error": e})
+			return withStore(cmd, g, func(ctx context.Context, store herald.Store) error {
+				a, _, err := localAuth(ctx, store)
+				if err != nil {
+					return err
 				}
-				fmt.Printf("credential refused: %s (code %d, status %d)\n", e.Message, e.Code, e.StatusCode)
+				c := auth.Credentials{Key: key, Token: token, TLS: true}
+				if cmd.Flags().Changed("client-id") {
+					c.ClientID, c.HasClientID = clientID, true
+				}
+				p, err := a.Authenticate(ctx, c)
+				if err != nil {
+					e := herald.AsError(err)
+					return printResult(g, map[string]any{"authenticated": false, "error": e},
+						"credential refused: %s (code %d, status %d)\n", e.Message, e.Code, e.StatusCode)
+				}
+				d := p.Capability.Explain(channel, o)
+				out := map[string]any{
+					"authenticated": true, "method": p.Method.String(), "keyName": p.KeyName,
+					"clientId": p.ConnectionClientID(), "anyClientId": p.AnyClientID,
+					"allowed": d.Allowed, "pattern": d.Pattern, "granted": d.Granted, "reason": d.Message(),
+					"capability": p.Capability.Raw(),
+				}
+				if !p.Expires.IsZero() {
+					out["issued"], out["expires"] = p.Issued.UnixMilli(), p.Expires.UnixMilli()
+				}
+				if g.json {
+					return printJSON(out)
+				}
+				verdict := "DENIED"
+				if d.Allowed {
+					verdict = "ALLOWED"
+				}
+				fmt.Printf("%s: %s on %q\n", verdict, op, channel)
+				fmt.Printf("  why:        %s\n", d.Message())
+				fmt.Printf("  via:        %s credential of key %s\n", p.Method, p.KeyName)
+				fmt.Printf("  capability: %s\n", p.Capability.Raw())
+				switch cid := p.ConnectionClientID(); {
+				case cid != "":
+					fmt.Printf("  clientId:   %s\n", cid)
+				case p.AnyClientID:
+					fmt.Printf("  clientId:   none (may act for any clientId)\n")
+				default:
+					fmt.Printf("  clientId:   none (anonymous)\n")
+				}
+				if !p.Expires.IsZero() {
+					fmt.Printf("  expires:    %s (in %s)\n", p.Expires.UTC().Format(time.RFC3339), time.Until(p.Expires).Round(time.Second))
+				}
 				return nil
-			}
-			d := p.Capability.Explain(channel, o)
-			out := map[string]any{
-				"authenticated": true, "method": p.Method.String(), "keyName": p.KeyName,
-				"clientId": p.ConnectionClientID(), "anyClientId": p.AnyClientID,
-				"allowed": d.Allowed, "pattern": d.Pattern, "granted": d.Granted, "reason": d.Message(),
-				"capability": p.Capability.Raw(),
-			}
-			if !p.Expires.IsZero() {
-				out["issued"], out["expires"] = p.Issued.UnixMilli(), p.Expires.UnixMilli()
-			}
-			if g.json {
-				return printJSON(out)
-			}
-			verdict := "DENIED"
-			if d.Allowed {
-				verdict = "ALLOWED"
-			}
-			fmt.Printf("%s: %s on %q\n", verdict, op, channel)
-			fmt.Printf("  why:        %s\n", d.Message())
-			fmt.Printf("  via:        %s credential of key %s\n", p.Method, p.KeyName)
-			fmt.Printf("  capability: %s\n", p.Capability.Raw())
-			switch cid := p.ConnectionClientID(); {
-			case cid != "":
-				fmt.Printf("  clientId:   %s\n", cid)
-			case p.AnyClientID:
-				fmt.Printf("  clientId:   none (may act for any clientId)\n")
-			default:
-				fmt.Printf("  clientId:   none (anonymous)\n")
-			}
-			if !p.Expires.IsZero() {
-				fmt.Printf("  expires:    %s (in %s)\n", p.Expires.UTC().Format(time.RFC3339), time.Until(p.Expires).Round(time.Second))
-			}
-			return nil
+			})
 		},
 	}
 	f := explain.Flags()
