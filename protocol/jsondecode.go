@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 
 	"github.com/heraldrt/herald"
@@ -135,6 +136,51 @@ func (r *jsonReader) frame(pm *ProtocolMessage) error {
 	}
 }
 
+// object reads an object into obj: obj maps each key to a field (fields.go)
+// and the field's type says how its value is read.
+func (r *jsonReader) object(obj fieldSet) error {
+	if err := r.objectStart(); err != nil {
+		return err
+	}
+	for n := 0; ; n++ {
+		key, ok, err := r.objectKey(n)
+		if err != nil || !ok {
+			return err
+		}
+		name, dst := obj.field(key)
+		switch p := dst.(type) {
+		case nil:
+			err = r.skip(0)
+		case *string:
+			*p, err = r.str()
+		case *int64:
+			*p, err = r.int64()
+		case *int:
+			var v int64
+			v, err = r.int64()
+			*p = int(v)
+		case actionField:
+			var v int64
+			if v, err = r.int64(); err == nil && (v < 0 || v > maxAction) {
+				err = r.errf("action %d out of range", v)
+			}
+			*p = int(v)
+		case *herald.Data:
+			*p, err = r.data()
+		case *map[string]any:
+			*p, err = r.extras()
+		default:
+			err = fmt.Errorf("protocol: no JSON reader for %T (a bug in fields.go)", dst) // refuse the frame, never crash
+		}
+		if err != nil {
+			if name == "" {
+				return err
+			}
+			return atField(err, name)
+		}
+	}
+}
+
 func (r *jsonReader) messages() ([]*herald.Message, error) {
 	if isNull, err := r.null(); isNull || err != nil {
 		return nil, err
@@ -157,62 +203,8 @@ func (r *jsonReader) messages() ([]*herald.Message, error) {
 }
 
 func (r *jsonReader) message(m *herald.Message) error {
-	if err := r.objectStart(); err != nil {
+	if err := r.object((*messageFields)(m)); err != nil {
 		return err
-	}
-	for n := 0; ; n++ {
-		key, ok, err := r.objectKey(n)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		var field string
-		switch string(key) {
-		case "id":
-			field = "id"
-			m.ID, err = r.str()
-		case "clientId":
-			field = "clientId"
-			m.ClientID, err = r.str()
-		case "connectionId":
-			field = "connectionId"
-			m.ConnectionID, err = r.str()
-		case "name":
-			field = "name"
-			m.Name, err = r.str()
-		case "data":
-			field = "data"
-			m.Data, err = r.data()
-		case "encoding":
-			field = "encoding"
-			m.Encoding, err = r.str()
-		case "extras":
-			field = "extras"
-			m.Extras, err = r.extras()
-		case "timestamp":
-			field = "timestamp"
-			m.Timestamp, err = r.int64()
-		case "serial":
-			field = "serial"
-			m.Serial, err = r.str()
-		case "action":
-			field = "action"
-			var v int64
-			if v, err = r.int64(); err == nil && (v < 0 || v > maxAction) {
-				err = r.errf("action %d out of range", v)
-			}
-			m.Action = int(v)
-		default:
-			err = r.skip(0)
-		}
-		if err != nil {
-			if field == "" {
-				return err
-			}
-			return atField(err, field)
-		}
 	}
 	if err := unbase64(JSON, &m.Data, &m.Encoding); err != nil {
 		return err
@@ -243,56 +235,8 @@ func (r *jsonReader) presence() ([]*herald.PresenceMessage, error) {
 }
 
 func (r *jsonReader) presenceMessage(p *herald.PresenceMessage) error {
-	if err := r.objectStart(); err != nil {
+	if err := r.object((*presenceFields)(p)); err != nil {
 		return err
-	}
-	for n := 0; ; n++ {
-		key, ok, err := r.objectKey(n)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		var field string
-		switch string(key) {
-		case "id":
-			field = "id"
-			p.ID, err = r.str()
-		case "action":
-			field = "action"
-			var v int64
-			if v, err = r.int64(); err == nil && (v < 0 || v > maxAction) {
-				err = r.errf("action %d out of range", v)
-			}
-			p.Action = herald.PresenceAction(v)
-		case "clientId":
-			field = "clientId"
-			p.ClientID, err = r.str()
-		case "connectionId":
-			field = "connectionId"
-			p.ConnectionID, err = r.str()
-		case "data":
-			field = "data"
-			p.Data, err = r.data()
-		case "encoding":
-			field = "encoding"
-			p.Encoding, err = r.str()
-		case "extras":
-			field = "extras"
-			p.Extras, err = r.extras()
-		case "timestamp":
-			field = "timestamp"
-			p.Timestamp, err = r.int64()
-		default:
-			err = r.skip(0)
-		}
-		if err != nil {
-			if field == "" {
-				return err
-			}
-			return atField(err, field)
-		}
 	}
 	return unbase64(JSON, &p.Data, &p.Encoding)
 }
@@ -379,34 +323,11 @@ func (r *jsonReader) errorInfo() (*herald.Error, error) {
 	if isNull, err := r.null(); isNull || err != nil {
 		return nil, err
 	}
-	if err := r.objectStart(); err != nil {
+	e := &herald.Error{}
+	if err := r.object((*errorFields)(e)); err != nil {
 		return nil, err
 	}
-	e := &herald.Error{}
-	for n := 0; ; n++ {
-		key, ok, err := r.objectKey(n)
-		if err != nil || !ok {
-			return e, err
-		}
-		var v int64
-		switch string(key) {
-		case "code":
-			v, err = r.int64()
-			e.Code = int(v)
-		case "statusCode":
-			v, err = r.int64()
-			e.StatusCode = int(v)
-		case "message":
-			e.Message, err = r.str()
-		case "href":
-			e.Href, err = r.str()
-		default:
-			err = r.skip(0) // cause, nonfatal, serverId, ...
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	return e, nil
 }
 
 func (r *jsonReader) connectionDetails() (*ConnectionDetails, error) {
@@ -458,24 +379,11 @@ func (r *jsonReader) auth() (*AuthDetails, error) {
 	if isNull, err := r.null(); isNull || err != nil {
 		return nil, err
 	}
-	if err := r.objectStart(); err != nil {
+	a := &AuthDetails{}
+	if err := r.object((*authFields)(a)); err != nil {
 		return nil, err
 	}
-	a := &AuthDetails{}
-	for n := 0; ; n++ {
-		key, ok, err := r.objectKey(n)
-		if err != nil || !ok {
-			return a, err
-		}
-		if string(key) == "accessToken" {
-			a.AccessToken, err = r.str()
-		} else {
-			err = r.skip(0)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	return a, nil
 }
 
 // params reads channel params. Values should be strings (TB2c); numbers
