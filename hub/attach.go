@@ -19,15 +19,15 @@ type Attachment struct {
 	sub Subscriber
 
 	// Read on every delivery without the lock: the subscriber's id and
-	// echo flag never change, and recv mirrors modes.
+	// echo flag never change, and modes (granted = requested ∩ what the
+	// capability allows) is atomic.
 	connID string
 	echo   bool
-	recv   atomic.Uint32
+	modes  atomic.Uint32
 
 	mu        sync.Mutex
 	principal *auth.Principal
 	requested Modes // modes asked for at attach; 0 = all
-	modes     Modes // granted = requested ∩ what the capability allows
 	limiter   *rate.Limiter
 	detached  bool
 	base      string // the channel's serial when attached: replay floor
@@ -37,11 +37,7 @@ type Attachment struct {
 func (a *Attachment) Channel() string { return a.ch.name }
 
 // Modes is the set of channel modes granted (ATTACHED flags).
-func (a *Attachment) Modes() Modes {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.modes
-}
+func (a *Attachment) Modes() Modes { return Modes(a.modes.Load()) }
 
 // Principal is the identity the attachment acts as.
 func (a *Attachment) Principal() *auth.Principal {
@@ -111,8 +107,8 @@ func (a *Attachment) update(p *auth.Principal, requested Modes) {
 		lim = rate.NewLimiter(rate.Limit(r), burst)
 	}
 	a.mu.Lock()
-	a.principal, a.requested, a.modes = p, requested, modes
-	a.recv.Store(uint32(modes))
+	a.principal, a.requested = p, requested
+	a.modes.Store(uint32(modes))
 	if lim == nil || a.limiter == nil || a.limiter.Limit() != lim.Limit() {
 		a.limiter = lim
 	}

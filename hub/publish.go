@@ -202,7 +202,7 @@ func (h *Hub) fanout(c *channel, d *Delivery) int {
 }
 
 func (a *Attachment) canReceive(d *Delivery) bool {
-	modes := Modes(a.recv.Load())
+	modes := a.Modes()
 	if len(d.Presence) > 0 {
 		return modes.Has(ModePresenceSubscribe)
 	}

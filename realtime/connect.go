@@ -13,7 +13,7 @@ import (
 )
 
 // connect authenticates a new transport and either resumes the connection
-// it names or starts a new one, then runs the transport's goroutines.
+// it names or starts a new one, then reads from it until it ends.
 func (h *Handler) connect(t *transport, params connectParams) {
 	p, err := h.deps.Auth.Authenticate(auth.WithRemoteAddr(context.Background(), params.remoteAddr), params.creds)
 	if err != nil {
@@ -55,13 +55,10 @@ func (h *Handler) connect(t *transport, params connectParams) {
 // token, so the frames are framed here and sent by the writer with the
 // 101 response.
 func (h *Handler) refuse(t *transport, f protocol.Format, e *herald.Error) {
-	var frames []byte
 	if b, err := protocol.Encode(f, &protocol.ProtocolMessage{Action: protocol.ActionError, Error: e}); err == nil {
-		frames = appendFrame(frames, t.msgType, b)
+		t.appendOut(appendFrame(nil, t.msgType, b))
 	}
-	frames = appendFrame(frames, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
-	t.appendOut(frames)
-	t.close()
+	t.abort(websocket.CloseNormalClosure, "")
 	t.release()
 }
 
